@@ -1,0 +1,109 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** One connection's worth of raw SQL, for the migrator and for seeding in bulk. */
+export interface SqlSession {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Runs a script of several statements (simple query protocol, no parameters). */
+  exec(script: string): Promise<void>;
+}
+
+/** A service's own database: a driver adapter for its Prisma client plus raw sessions. */
+export interface Database {
+  readonly service: string;
+  readonly kind: DatabaseKind;
+  /** Hand this to the service's generated `PrismaClient({ adapter })`. */
+  readonly adapter: SqlDriverAdapterFactory;
+  /** Runs `fn` on one connection: session-level advisory locks and explicit transactions need it. */
+  withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface PoolOptions {
+  /** Connections per service process. */
+  max: number;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  applicationName: string;
+}
+
+export type OpenOptions =
+  | { service: string; kind: 'postgres'; url: string; pool?: Partial<PoolOptions> }
+  /** `dataDir` undefined = in memory; `loadDataDir` clones a dumped template (tests). */
+  | { service: string; kind: 'pglite'; dataDir?: string; loadDataDir?: Blob };
+
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  return options.kind === 'postgres' ? openPostgres(options) : openPGlite(options);
+}
+
+/** A PGlite-backed database keeps its engine reachable so tests can dump a migrated template. */
+export interface PGliteDatabase extends Database {
+  readonly kind: 'pglite';
+  readonly pglite: PGlite;
+}
+
+export async function openPGlite(options: Extract<OpenOptions, { kind: 'pglite' }>): Promise<PGliteDatabase> {
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+  const pglite = await PGlite.create({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+  });
+  // PGlite is a single connection: sessions share it, and the adapter serialises transactions.
+  const session: SqlSession = {
+    async query<Row>(text: string, params: readonly unknown[] = []) {
+      const result = await pglite.query<Row>(text, [...params]);
+      return result.rows;
+    },
+    async exec(script: string) {
+      await pglite.exec(script);
+    },
+  };
+  return {
+    service: options.service,
+    kind: 'pglite',
+    adapter: new PrismaPGlite(pglite),
+    withSession: (fn) => fn(session),
+    close: () => pglite.close(),
+    pglite,
+  };
+}
+
+async function openPostgres(options: Extract<OpenOptions, { kind: 'postgres' }>): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.pool?.max ?? 10,
+    connectionTimeoutMillis: options.pool?.connectTimeoutMs ?? 5_000,
+    idleTimeoutMillis: options.pool?.idleTimeoutMs ?? 10_000,
+    application_name: options.pool?.applicationName ?? options.service,
+  });
+  // An idle client's error (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return {
+    service: options.service,
+    kind: 'postgres',
+    adapter: new PrismaPg(pool),
+    async withSession(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn({
+          async query<Row>(text: string, params: readonly unknown[] = []) {
+            const result = await client.query(text, [...params]);
+            return result.rows as Row[];
+          },
+          async exec(script: string) {
+            await client.query(script);
+          },
+        });
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,5 @@
+export { openDatabase, openPGlite } from './database.ts';
+export type { Database, DatabaseKind, OpenOptions, PGliteDatabase, PoolOptions, SqlSession } from './database.ts';
+export { checksumOf, migrate, MigrationError, pendingMigrations, readMigrations } from './migrate.ts';
+export type { LocalMigration, MigrationReport } from './migrate.ts';
+export { databaseOptionsFromEnv } from './config.ts';

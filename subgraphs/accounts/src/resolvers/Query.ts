@@ -1,0 +1,24 @@
+import { notFound, parseId, parsePage, toConnection } from '@commerce/service-kit';
+import type { QueryResolvers } from '../generated/graphql.ts';
+
+export const USER_PAGE = { defaultSize: 20, maxSize: 100 } as const;
+export const USER_CURSOR = 'user';
+
+export const Query: QueryResolvers = {
+  async user(_parent, args, { loaders }) {
+    const id = parseId(args.id, 'id');
+    const user = await loaders.userById.load(id);
+    if (!user) throw notFound('User', id);
+    return user;
+  },
+
+  async users(_parent, args, { db }) {
+    const page = parsePage(args, USER_PAGE, USER_CURSOR);
+    const rows = await db.user.findMany({
+      where: page.afterId === null ? {} : { id: { gt: page.afterId } },
+      orderBy: { id: 'asc' },
+      take: page.take + 1,
+    });
+    return toConnection(rows, page, USER_CURSOR);
+  },
+};

@@ -1,0 +1,7 @@
+import { DateTime } from '@commerce/service-kit';
+import type { Resolvers } from '../generated/graphql.ts';
+import { Mutation } from './Mutation.ts';
+import { Query } from './Query.ts';
+import { User } from './User.ts';
+
+export const resolvers: Resolvers = { DateTime, Query, Mutation, User };

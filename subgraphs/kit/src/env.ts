@@ -1,0 +1,103 @@
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Validates the environment against `schema` and reports every problem at once, naming each
+ * variable, so a misconfigured service fails at start with one readable message.
+ */
+export function loadEnv<Schema extends z.ZodType>(
+  schema: Schema,
+  source: Record<string, string | undefined> = process.env,
+): z.infer<Schema> {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  throw new ConfigError(`Invalid configuration:\n${describeIssues(result.error.issues, source).join('\n')}`);
+}
+
+/** An empty string counts as unset: `FOO= npm start` should mean "use the default". */
+const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+
+export const port = (fallback: number) =>
+  z.coerce.number().int().min(0).max(65_535).default(fallback);
+
+export const logLevel = z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info');
+
+const postgresUrl = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z
+    .string()
+    .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+);
+
+const commonSubgraphEnv = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: logLevel,
+  DATA_DIR: optionalString,
+});
+
+/** Variables named `<PREFIX>_<NAME>` in the environment; validated here without the prefix. */
+function scopedSubgraphEnv(defaultPort: number) {
+  return z.object({
+    PORT: port(defaultPort),
+    DATABASE_URL: postgresUrl,
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+    DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+    DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  });
+}
+
+/**
+ * The variables every subgraph reads. Service-specific ones carry the service name in upper case
+ * (ACCOUNTS_PORT, PRODUCTS_DATABASE_URL, …) so one shell can configure all services at once.
+ */
+export function loadSubgraphEnv(prefix: string, defaultPort: number, source: Record<string, string | undefined> = process.env) {
+  const scopedSource = Object.fromEntries(
+    Object.entries(source)
+      .filter(([name]) => name.startsWith(`${prefix}_`))
+      .map(([name, value]) => [name.slice(prefix.length + 1), value]),
+  );
+  const problems: string[] = [];
+  const common = collect(commonSubgraphEnv, source, '', problems);
+  const scoped = collect(scopedSubgraphEnv(defaultPort), scopedSource, `${prefix}_`, problems);
+  if (!common || !scoped) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  return {
+    nodeEnv: common.NODE_ENV,
+    host: common.HOST,
+    logLevel: common.LOG_LEVEL,
+    dataDir: common.DATA_DIR,
+    port: scoped.PORT,
+    databaseUrl: scoped.DATABASE_URL,
+    pool: {
+      max: scoped.DATABASE_POOL_MAX,
+      connectTimeoutMs: scoped.DATABASE_CONNECT_TIMEOUT_MS,
+      idleTimeoutMs: scoped.DATABASE_IDLE_TIMEOUT_MS,
+    },
+  };
+}
+
+export type SubgraphEnv = ReturnType<typeof loadSubgraphEnv>;
+
+function collect<Schema extends z.ZodType>(
+  schema: Schema,
+  source: Record<string, string | undefined>,
+  namePrefix: string,
+  problems: string[],
+): z.infer<Schema> | null {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  problems.push(...describeIssues(result.error.issues, source, namePrefix));
+  return null;
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[], source: Record<string, string | undefined>, namePrefix = ''): string[] {
+  return issues.map((issue) => {
+    const key = issue.path.map(String).join('.');
+    const value = issue.path.length === 1 ? source[key] : undefined;
+    return `  - ${namePrefix}${key || '(environment)'}: ${issue.message}${value === undefined ? '' : ` (got "${value}")`}`;
+  });
+}

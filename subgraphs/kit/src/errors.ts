@@ -1,0 +1,109 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+/**
+ * The closed set of error codes clients can rely on. Anything else is a bug and reaches the
+ * client only as INTERNAL_SERVER_ERROR with a generic message.
+ */
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Codes Apollo Server itself emits for malformed requests; safe to show as they are. */
+const APOLLO_REQUEST_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode), ...APOLLO_REQUEST_CODES]);
+
+export function badUserInput(message: string, field: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, field } });
+}
+
+export function notFound(typename: string, id: string | number): GraphQLError {
+  return new GraphQLError(`${typename} ${id} was not found`, {
+    extensions: { code: ErrorCode.NOT_FOUND, typename, id: String(id) },
+  });
+}
+
+export function conflict(message: string, field?: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.CONFLICT, ...(field ? { field } : {}) } });
+}
+
+interface PrismaLikeError {
+  code: string;
+  meta?: { target?: unknown; modelName?: unknown };
+}
+
+function isPrismaKnownError(error: unknown): error is PrismaLikeError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    /^P\d{4}$/.test(error.code)
+  );
+}
+
+/**
+ * Translates the Prisma errors a resolver can meet on valid input into public errors, in one
+ * place, so no Prisma message ever reaches a client. Anything else is rethrown untouched and
+ * masked by `formatError`.
+ */
+export function translateDatabaseError(error: unknown): never {
+  if (error instanceof GraphQLError) throw error;
+  if (isPrismaKnownError(error)) {
+    if (error.code === 'P2002') {
+      const target = error.meta?.target;
+      const field = Array.isArray(target) ? target.join(',') : typeof target === 'string' ? target : undefined;
+      throw conflict(`A record with this ${field ?? 'value'} already exists`, field);
+    }
+    if (error.code === 'P2025') {
+      throw new GraphQLError('The record was not found', { extensions: { code: ErrorCode.NOT_FOUND } });
+    }
+  }
+  throw error;
+}
+
+/** Runs a write and translates the database errors it may raise. */
+export async function guardWrite<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    translateDatabaseError(error);
+  }
+}
+
+/**
+ * Allow-list error formatting: known codes pass with their message; everything else becomes a
+ * generic INTERNAL_SERVER_ERROR (the original is logged by the caller, never sent).
+ */
+export function maskError(
+  formatted: GraphQLFormattedError,
+  onInternal?: (formatted: GraphQLFormattedError, original: unknown) => void,
+  original?: unknown,
+): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && PUBLIC_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+    // Keep code and our own structured fields; drop stack traces and anything else.
+    const { stacktrace: _stack, exception: _exception, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  onInternal?.(formatted, original);
+  return {
+    message: 'Internal server error',
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
+}

@@ -1,0 +1,15 @@
+export { ConfigError, loadEnv, loadSubgraphEnv, logLevel, port } from './env.ts';
+export type { SubgraphEnv } from './env.ts';
+export { badUserInput, conflict, ErrorCode, guardWrite, maskError, notFound, translateDatabaseError } from './errors.ts';
+export { createHttpHandler, listen } from './http.ts';
+export type { HttpOptions, RunningServer } from './http.ts';
+export { encodeCursor, parseId, parsePage, requireEmail, requireInt, requireText, toConnection, tryParseId } from './input.ts';
+export type { Page, PageArgs, PageBounds } from './input.ts';
+export { byKeys, createLoader, groupByKeys } from './loaders.ts';
+export type { DataLoader } from './loaders.ts';
+export { createLogger, describeError } from './logger.ts';
+export type { Logger, LogLevel } from './logger.ts';
+export { DateTime } from './scalars.ts';
+export { randomInt, SEED, seedDate, seededRandom, seedUserEmail } from './seed.ts';
+export { buildSubgraphApolloServer, loadSchemaSource, prepareDatabase, runSubgraph, startSubgraph } from './subgraph.ts';
+export type { PrismaLikeClient, RunningSubgraph, SubgraphDefinition } from './subgraph.ts';

@@ -1,0 +1,63 @@
+import { fileURLToPath } from 'node:url';
+import type { ApolloServer, BaseContext } from '@apollo/server';
+import type { PGliteDatabase } from '@commerce/db';
+import { freshTestDatabase } from '@commerce/db/testing';
+import type { GraphQLFormattedError } from 'graphql';
+import { createLogger } from './logger.ts';
+import { buildSubgraphApolloServer, type PrismaLikeClient, type SubgraphDefinition } from './subgraph.ts';
+
+export interface Result<Data = Record<string, unknown>> {
+  data?: Data | null;
+  errors?: readonly GraphQLFormattedError[];
+}
+
+/** Runs one operation in-process against a subgraph's Apollo server, as the router would send it. */
+export async function execute<Data = Record<string, any>, Context extends BaseContext = BaseContext>(
+  server: ApolloServer<Context>,
+  contextValue: Context,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<Result<Data>> {
+  const response = await server.executeOperation<Data>({ query, ...(variables ? { variables } : {}) }, { contextValue });
+  if (response.body.kind !== 'single') throw new Error('expected a single result');
+  const { data, errors } = response.body.singleResult;
+  return { ...(data !== undefined ? { data } : {}), ...(errors ? { errors } : {}) };
+}
+
+/** The codes of a result's errors, for exact assertions. */
+export function errorCodes(result: Result<unknown>): unknown[] {
+  return (result.errors ?? []).map((error) => error.extensions?.code);
+}
+
+/**
+ * A subgraph on a fresh, migrated (and by default seeded) in-memory PGlite database, queried
+ * in-process. One per test file: tests in a file may share it; files never do.
+ */
+export interface SubgraphHarness<Client> {
+  client: Client;
+  database: PGliteDatabase;
+  /** Runs an operation with a fresh per-request context, like one HTTP request would. */
+  query<Data = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<Result<Data>>;
+  close(): Promise<void>;
+}
+
+export async function subgraphHarness<Client extends PrismaLikeClient, Context extends BaseContext>(
+  definition: SubgraphDefinition<Client, Context>,
+  { seed = true }: { seed?: boolean } = {},
+): Promise<SubgraphHarness<Client>> {
+  const database = await freshTestDatabase(definition.name, fileURLToPath(definition.migrations));
+  const client = definition.createClient(database.adapter);
+  if (seed && definition.seed) await definition.seed(client);
+  const server = buildSubgraphApolloServer(definition, createLogger(definition.name, 'silent'));
+  await server.start();
+  return {
+    client,
+    database,
+    query: (query, variables) => execute(server, definition.createContext(client), query, variables),
+    async close() {
+      await server.stop();
+      await client.$disconnect();
+      await database.close();
+    },
+  };
+}
