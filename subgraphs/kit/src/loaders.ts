@@ -36,3 +36,67 @@ export function createLoader<Key, Value, CacheKey = Key>(
 }
 
 export type { default as DataLoader } from 'dataloader';
+
+/** A page of a per-key list: the `first` rows for `key`. */
+export interface TopKey {
+  key: number;
+  first: number;
+}
+
+export interface TopPerKeyQuery {
+  /** Table name as in the database (after @@map). */
+  table: string;
+  /** The column the lists hang off, e.g. product_id. */
+  keyColumn: string;
+  /** Result field → column, e.g. { productId: 'product_id', createdAt: 'created_at' }. */
+  columns: Readonly<Record<string, string>>;
+  /** ORDER BY inside each key, e.g. `created_at DESC, id DESC`. */
+  orderBy: string;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * The first N rows of every key in one SQL statement: ROW_NUMBER() over each key's partition,
+ * which the (key, order) index serves without sorting. A batch asking for different N uses the
+ * largest and trims per key.
+ */
+export function topPerKeyStatement(query: TopPerKeyQuery, keys: readonly number[], limit: number) {
+  const identifiers = [query.table, query.keyColumn, ...Object.values(query.columns)];
+  for (const name of identifiers) {
+    if (!IDENTIFIER.test(name)) throw new Error(`topPerKeyStatement: "${name}" is not a plain identifier`);
+  }
+  const select = Object.entries(query.columns)
+    .map(([field, column]) => `"${column}" AS "${field}"`)
+    .join(', ');
+  const text =
+    `SELECT ${select}, "${query.keyColumn}" AS "__key" FROM (` +
+    `SELECT *, ROW_NUMBER() OVER (PARTITION BY "${query.keyColumn}" ORDER BY ${query.orderBy}) AS "__rank" ` +
+    `FROM "${query.table}" WHERE "${query.keyColumn}" = ANY($1::int[])` +
+    `) ranked WHERE "__rank" <= $2 ORDER BY "__key", "__rank"`;
+  return { text, values: [[...keys], limit] as const };
+}
+
+/**
+ * A loader for "the newest N rows of each key" (a product's reviews, a user's orders).
+ * `run` executes raw SQL on the service's own client (`db.$queryRawUnsafe`).
+ */
+export function createTopPerKeyLoader<Row>(
+  run: (text: string, ...values: unknown[]) => Promise<unknown[]>,
+  query: TopPerKeyQuery,
+) {
+  return createLoader<TopKey, Row[], string>(
+    async (requests) => {
+      const keys = [...new Set(requests.map((request) => request.key))];
+      const limit = Math.max(...requests.map((request) => request.first));
+      const statement = topPerKeyStatement(query, keys, limit);
+      const rows = (await run(statement.text, ...statement.values)) as (Row & { __key: number })[];
+      const groups = groupByKeys(keys, rows, (row) => Number(row.__key));
+      const byKey = new Map(keys.map((key, i) => [key, groups[i] ?? []]));
+      return requests.map((request) =>
+        (byKey.get(request.key) ?? []).slice(0, request.first).map(({ __key: _key, ...row }) => row as Row),
+      );
+    },
+    { cacheKey: (request) => `${request.key}:${request.first}` },
+  );
+}

@@ -37,3 +37,13 @@ export function seedDate(dayOffset: number, minuteOffset = 0): Date {
 export function seedUserEmail(n: number): string {
   return `user${n}@example.com`;
 }
+
+/**
+ * The list price of seeded product n, in cents (x.99 prices from 0.99 to 499.99). Products seeds
+ * its catalogue with it, and orders uses it for prices at purchase time, so seeded orders match
+ * the seeded catalogue without orders ever reading the products database.
+ */
+export function seedProductPriceCents(n: number): number {
+  const random = seededRandom(0x5eed0000 + n);
+  return randomInt(random, 1, 500) * 100 - 1;
+}

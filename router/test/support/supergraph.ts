@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Database } from '@commerce/db';
+import { freshTestDatabase } from '@commerce/db/testing';
+import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '@commerce/service-kit';
+import { accounts } from '@commerce/subgraph-accounts';
+import { inventory } from '@commerce/subgraph-inventory';
+import { orders } from '@commerce/subgraph-orders';
+import { products } from '@commerce/subgraph-products';
+import { reviews } from '@commerce/subgraph-reviews';
+import type { GraphQLFormattedError } from 'graphql';
+import { overrideVariable } from '../../src/env.ts';
+import { startRouter, type RunningRouter } from '../../src/router.ts';
+
+const SUPERGRAPH = fileURLToPath(new URL('../../supergraph.graphql', import.meta.url));
+
+export const definitions = { accounts, products, inventory, reviews, orders };
+export type SubgraphName = keyof typeof definitions;
+
+export interface GraphQLResponse<Data = Record<string, any>> {
+  status: number;
+  data?: Data | null;
+  errors?: GraphQLFormattedError[];
+}
+
+interface Service {
+  definition: SubgraphDefinition<any, any>;
+  database: Database;
+  running: RunningSubgraph<any> | null;
+  port: number;
+}
+
+/**
+ * The whole supergraph in one process, as a client sees it: every subgraph on an ephemeral port
+ * with its own fresh, seeded PGlite database, and the router built from the committed
+ * router/supergraph.graphql with each subgraph's URL overridden, queried over HTTP.
+ */
+export async function startSupergraph() {
+  const services = new Map<SubgraphName, Service>();
+  for (const [name, definition] of Object.entries(definitions) as [SubgraphName, SubgraphDefinition<any, any>][]) {
+    const database = await freshTestDatabase(definition.name, fileURLToPath(definition.migrations));
+    const seeder = definition.createClient(database.adapter);
+    await definition.seed?.(seeder);
+    await seeder.$disconnect();
+    const running = await startSubgraph(definition, { database });
+    services.set(name, { definition, database, running, port: running.port });
+  }
+  const overrides = new Map([...services].map(([name, s]) => [overrideVariable(name), s.running!.url]));
+  const router: RunningRouter = await startRouter({
+    supergraphSdl: await readFile(SUPERGRAPH, 'utf8'),
+    overrides,
+    subgraphTimeoutMs: 5_000,
+  });
+
+  return {
+    router,
+    /** Each service's own Prisma client, for computing expected values from its own rows. */
+    client<Name extends SubgraphName>(name: Name): ReturnType<(typeof definitions)[Name]['createClient']> {
+      const running = services.get(name)?.running;
+      if (!running) throw new Error(`${name} is stopped`);
+      return running.client;
+    },
+    async query<Data = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<Data>> {
+      const response = await fetch(router.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, ...((await response.json()) as object) };
+    },
+    /** Stops a subgraph's server (its database stays), as if the process had died. */
+    async stop(name: SubgraphName) {
+      const service = services.get(name)!;
+      await service.running?.stop();
+      service.running = null;
+    },
+    /** Starts a stopped subgraph again on the same port and database. */
+    async restart(name: SubgraphName) {
+      const service = services.get(name)!;
+      service.running = await startSubgraph(service.definition, { database: service.database, port: service.port });
+    },
+    async close() {
+      await router.stop();
+      for (const service of services.values()) {
+        await service.running?.stop();
+        await service.database.close();
+      }
+    },
+  };
+}
+
+export type Supergraph = Awaited<ReturnType<typeof startSupergraph>>;
