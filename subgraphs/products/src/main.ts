@@ -1,0 +1,4 @@
+import { runSubgraph } from '@commerce/service-kit';
+import { products } from './server.ts';
+
+await runSubgraph(products);

@@ -1,0 +1,59 @@
+import { byKeys, createLoader, createTopPerKeyLoader, type TopPerKeyQuery } from '@commerce/service-kit';
+import type { PrismaClient, Review } from './generated/prisma/client.ts';
+
+export interface RatingStats {
+  /** Exact mean of the ratings; null when the product has no reviews. */
+  averageRating: number | null;
+  reviewCount: number;
+}
+
+/** Every Review field, so rows from the raw top-per-key statement have the Prisma model's shape. */
+const REVIEW_COLUMNS = {
+  id: 'id',
+  productId: 'product_id',
+  authorId: 'author_id',
+  rating: 'rating',
+  body: 'body',
+  createdAt: 'created_at',
+} as const satisfies Record<keyof Review, string>;
+
+// Newest first with id as the tie-break, matching the (key, created_at DESC, id DESC) indexes.
+const NEWEST_FIRST = '"created_at" DESC, "id" DESC';
+
+const reviewsByProduct: TopPerKeyQuery = {
+  table: 'reviews',
+  keyColumn: 'product_id',
+  columns: REVIEW_COLUMNS,
+  orderBy: NEWEST_FIRST,
+};
+const reviewsByAuthor: TopPerKeyQuery = { ...reviewsByProduct, keyColumn: 'author_id' };
+
+/** One SQL statement per batch; results in key order; null (or [] / zero stats) for misses. */
+export function createLoaders(db: PrismaClient) {
+  const run = (text: string, ...values: unknown[]) => db.$queryRawUnsafe<unknown[]>(text, ...values);
+  return {
+    reviewById: createLoader<number, Review | null>(async (ids) =>
+      byKeys(ids, await db.review.findMany({ where: { id: { in: [...ids] } } }), (review) => review.id),
+    ),
+    /** Keyed by { key: productId, first }. */
+    reviewsByProductId: createTopPerKeyLoader<Review>(run, reviewsByProduct),
+    /** Keyed by { key: authorId, first }. */
+    reviewsByAuthorId: createTopPerKeyLoader<Review>(run, reviewsByAuthor),
+    ratingStatsByProductId: createLoader<number, RatingStats>(async (productIds) => {
+      const groups = await db.review.groupBy({
+        by: ['productId'],
+        where: { productId: { in: [...productIds] } },
+        _sum: { rating: true },
+        _count: { _all: true },
+      });
+      return byKeys(productIds, groups, (group) => group.productId).map((group) => {
+        if (!group || group._count._all === 0) return { averageRating: null, reviewCount: 0 };
+        // Integer sum / integer count in JS is the correctly rounded mean; SQL AVG would go
+        // through a rounded NUMERIC string first and can differ in the last digit.
+        return { averageRating: (group._sum.rating ?? 0) / group._count._all, reviewCount: group._count._all };
+      });
+    }),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

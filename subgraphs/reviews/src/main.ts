@@ -1,0 +1,4 @@
+import { runSubgraph } from '@commerce/service-kit';
+import { reviews } from './server.ts';
+
+await runSubgraph(reviews);
