@@ -71,6 +71,8 @@ export function createRouter(options: RouterOptions) {
   const apollo = new ApolloServer({
     gateway,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns the process life cycle; Apollo's own signal handlers would race it.
+    stopOnTerminationSignals: false,
     // Subgraph messages pass through the gateway untouched: only known codes reach clients.
     formatError: (formatted, original) =>
       maskError(formatted, (masked, error) => logger.error('unexpected error', { path: masked.path, ...describeError(error) }), original),

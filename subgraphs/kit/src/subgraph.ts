@@ -45,6 +45,8 @@ export function buildSubgraphApolloServer<Client extends PrismaLikeClient, Conte
     // Codegen's resolver types are stricter than (and compatible with) Apollo's loose map type.
     schema: buildSubgraphSchema([{ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<Context> }]),
     includeStacktraceInErrorResponses: false,
+    // runSubgraph owns the process life cycle; Apollo's own signal handlers would race it.
+    stopOnTerminationSignals: false,
     // Only the router talks to a subgraph: no IDE, no inline traces (no trace consumer exists).
     plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
     formatError: (formatted, original) =>
