@@ -4,6 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { observeAdapter, type StatementListener } from './observe.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -20,6 +21,11 @@ export interface Database {
   readonly kind: DatabaseKind;
   /** Hand this to the service's generated `PrismaClient({ adapter })`. */
   readonly adapter: SqlDriverAdapterFactory;
+  /**
+   * Reports every SQL statement the service's Prisma client sends until the returned function is
+   * called. Raw sessions (migrator, seeds) are not reported.
+   */
+  onStatement(listener: StatementListener): () => void;
   /** Runs `fn` on one connection: session-level advisory locks and explicit transactions need it. */
   withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -64,10 +70,12 @@ export async function openPGlite(options: Extract<OpenOptions, { kind: 'pglite' 
       await pglite.exec(script);
     },
   };
+  const listeners = new Set<StatementListener>();
   return {
     service: options.service,
     kind: 'pglite',
-    adapter: new PrismaPGlite(pglite),
+    adapter: observeAdapter(new PrismaPGlite(pglite), listeners),
+    onStatement: (listener) => subscribe(listeners, listener),
     withSession: (fn) => fn(session),
     close: () => pglite.close(),
     pglite,
@@ -84,10 +92,12 @@ async function openPostgres(options: Extract<OpenOptions, { kind: 'postgres' }>)
   });
   // An idle client's error (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  const listeners = new Set<StatementListener>();
   return {
     service: options.service,
     kind: 'postgres',
-    adapter: new PrismaPg(pool),
+    adapter: observeAdapter(new PrismaPg(pool), listeners),
+    onStatement: (listener) => subscribe(listeners, listener),
     async withSession(fn) {
       const client = await pool.connect();
       try {
@@ -106,4 +116,9 @@ async function openPostgres(options: Extract<OpenOptions, { kind: 'postgres' }>)
     },
     close: () => pool.end(),
   };
+}
+
+function subscribe(listeners: Set<StatementListener>, listener: StatementListener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
 }

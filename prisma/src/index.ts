@@ -3,3 +3,4 @@ export type { Database, DatabaseKind, OpenOptions, PGliteDatabase, PoolOptions, 
 export { checksumOf, migrate, MigrationError, pendingMigrations, readMigrations } from './migrate.ts';
 export type { LocalMigration, MigrationReport } from './migrate.ts';
 export { databaseOptionsFromEnv } from './config.ts';
+export type { StatementListener } from './observe.ts';

@@ -1,6 +1,6 @@
 import { SEED, seedUserEmail } from '@commerce/service-kit';
 import { errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
 import { GHOST_EMAIL, seedStock, seedWaitlist } from '../src/seed.ts';
 import { inventory } from '../src/server.ts';
@@ -18,15 +18,7 @@ const ENTITIES = `query($reps: [_Any!]!) {
 const ref = (id: string | number, extra: Record<string, unknown> = {}) => ({ __typename: 'Product', id: String(id), ...extra });
 
 /** Counts the SQL statements the Prisma client sends while `run` executes. */
-async function countStatements(run: () => Promise<unknown>): Promise<number> {
-  const spy = vi.spyOn(harness.database.pglite, 'query');
-  try {
-    await run();
-    return spy.mock.calls.length;
-  } finally {
-    spy.mockRestore();
-  }
-}
+const countStatements = async (run: () => Promise<unknown>) => (await harness.countStatements(run)).statements;
 
 const stockOf = async (productId: number) => (await harness.client.inventoryItem.findUnique({ where: { productId } }))?.stock;
 

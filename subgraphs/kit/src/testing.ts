@@ -38,6 +38,8 @@ export interface SubgraphHarness<Client> {
   database: PGliteDatabase;
   /** Runs an operation with a fresh per-request context, like one HTTP request would. */
   query<Data = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<Result<Data>>;
+  /** Runs `run` and reports the SQL statements the service's Prisma client sent meanwhile. */
+  countStatements<T>(run: () => Promise<T>): Promise<{ result: T; statements: number; sql: string[] }>;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,16 @@ export async function subgraphHarness<Client extends PrismaLikeClient, Context e
     client,
     database,
     query: (query, variables) => execute(server, definition.createContext(client), query, variables),
+    async countStatements(run) {
+      const sql: string[] = [];
+      const stop = database.onStatement((statement) => sql.push(statement));
+      try {
+        const result = await run();
+        return { result, statements: sql.length, sql };
+      } finally {
+        stop();
+      }
+    },
     async close() {
       await server.stop();
       await client.$disconnect();

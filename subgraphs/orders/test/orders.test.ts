@@ -1,32 +1,21 @@
 import { seedProductPriceCents, SEED } from '@commerce/service-kit';
 import { errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrismaClient } from '../src/generated/prisma/client.ts';
+import type { PrismaClient } from '../src/generated/prisma/client.ts';
 import { seedOrders } from '../src/seed.ts';
 import { orders } from '../src/server.ts';
-
-// Every SQL statement the subgraph's client sends, so batching can be asserted per operation.
-const statements: string[] = [];
 
 let harness: SubgraphHarness<PrismaClient>;
 
 beforeAll(async () => {
-  harness = await subgraphHarness({
-    ...orders,
-    createClient: (adapter) => {
-      const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
-      client.$on('query', (event) => statements.push(event.query));
-      return client as unknown as PrismaClient;
-    },
-  });
+  harness = await subgraphHarness(orders);
 });
 afterAll(() => harness?.close());
 
 /** Runs an operation and reports how many SQL statements it took. */
 async function counted(query: string, variables?: Record<string, unknown>) {
-  statements.length = 0;
-  const result = await harness.query(query, variables);
-  return { result, statements: statements.length };
+  const { result, statements } = await harness.countStatements(() => harness.query(query, variables));
+  return { result, statements };
 }
 
 const total = (items: { quantity: number; unitPriceCents: number }[]) =>

@@ -1,5 +1,5 @@
 import { errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
 import { seedProduct } from '../src/seed.ts';
 import { products } from '../src/server.ts';
@@ -20,15 +20,7 @@ function expected(n: number) {
 }
 
 /** Counts the SQL statements the Prisma client sends while `run` executes. */
-async function countStatements(run: () => Promise<unknown>): Promise<number> {
-  const spy = vi.spyOn(harness.database.pglite, 'query');
-  try {
-    await run();
-    return spy.mock.calls.length;
-  } finally {
-    spy.mockRestore();
-  }
-}
+const countStatements = async (run: () => Promise<unknown>) => (await harness.countStatements(run)).statements;
 
 describe('seed', () => {
   it('has 200 products with the documented rules', async () => {

@@ -2,21 +2,10 @@ import type { SubgraphHarness } from '@commerce/service-kit/testing';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
 import type { SeedReview } from '../src/seed.ts';
 
-/** Runs `fn` and counts the SQL statements it sends to the database (PGlite is one connection). */
+/** Runs `fn` and counts the SQL statements the service's Prisma client sends meanwhile. */
 export async function countStatements<T>(harness: SubgraphHarness<PrismaClient>, fn: () => Promise<T>) {
-  const pglite = harness.database.pglite as any;
-  const original = pglite.query;
-  let statements = 0;
-  pglite.query = (...args: unknown[]) => {
-    statements++;
-    return original.apply(pglite, args);
-  };
-  try {
-    const result = await fn();
-    return { result, statements };
-  } finally {
-    pglite.query = original;
-  }
+  const { result, statements } = await harness.countStatements(fn);
+  return { result, statements };
 }
 
 /** A review as the GraphQL API shows it (all scalar fields plus the stub ids). */
