@@ -24,9 +24,15 @@ export function overrideVariable(subgraph: string): string {
 }
 
 export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), source: Record<string, string | undefined> = process.env) {
-  const env = loadEnv(routerEnv, source);
-  const overrides = new Map<string, string>();
   const problems: string[] = [];
+  let env: z.infer<typeof routerEnv> | undefined;
+  try {
+    env = loadEnv(routerEnv, source);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.message.split('\n').slice(1));
+  }
+  const overrides = new Map<string, string>();
   for (const [name, value] of Object.entries(source)) {
     const match = /^SUBGRAPH_([A-Z0-9_]+)_URL$/.exec(name);
     if (!match || !value) continue;
@@ -36,7 +42,7 @@ export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), s
     }
     overrides.set(name, value);
   }
-  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  if (problems.length > 0 || !env) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   const corsOrigins =
     env.CORS_ORIGINS === undefined
       ? env.NODE_ENV === 'production'

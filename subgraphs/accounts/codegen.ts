@@ -1,20 +1,3 @@
-import type { CodegenConfig } from '@graphql-codegen/cli';
+import { subgraphCodegen } from '@commerce/service-kit/codegen';
 
-// Resolver types from the SDL; entity parents are the Prisma models (mappers).
-const config: CodegenConfig = {
-  schema: 'schema.graphql',
-  generates: {
-    'src/generated/graphql.ts': {
-      plugins: ['typescript', 'typescript-resolvers'],
-      config: {
-        federation: true,
-        useTypeImports: true,
-        enumsAsTypes: true,
-        contextType: '../context.ts#Context',
-        mappers: { User: './prisma/client.ts#User as UserModel' },
-        scalars: { DateTime: 'Date' },
-      },
-    },
-  },
-};
-export default config;
+export default subgraphCodegen({ User: './prisma/client.ts#User as UserModel' });

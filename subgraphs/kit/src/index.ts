@@ -13,3 +13,5 @@ export { DateTime } from './scalars.ts';
 export { randomInt, SEED, seedDate, seededRandom, seedProductPriceCents, seedUserEmail } from './seed.ts';
 export { buildSubgraphApolloServer, loadSchemaSource, prepareDatabase, runSubgraph, startSubgraph } from './subgraph.ts';
 export type { PrismaLikeClient, RunningSubgraph, SubgraphDefinition } from './subgraph.ts';
+export { runProcess } from './lifecycle.ts';
+export type { Started } from './lifecycle.ts';

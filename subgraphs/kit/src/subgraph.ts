@@ -7,6 +7,7 @@ import { databaseOptionsFromEnv, migrate, openDatabase, pendingMigrations, type 
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { parse } from 'graphql';
 import { ConfigError, loadSubgraphEnv } from './env.ts';
+import { runProcess } from './lifecycle.ts';
 import { maskError } from './errors.ts';
 import { createHttpHandler, listen, type RunningServer } from './http.ts';
 import { createLogger, describeError, type Logger } from './logger.ts';
@@ -130,15 +131,13 @@ export async function prepareDatabase<Client extends PrismaLikeClient, Context e
   }
 }
 
-/** The whole life of a service process: env → database → server → listen → graceful shutdown. */
+/** The whole life of a service process: env → database → migrate/seed → server → listen → graceful shutdown. */
 export async function runSubgraph<Client extends PrismaLikeClient, Context extends BaseContext>(
   definition: SubgraphDefinition<Client, Context>,
 ): Promise<void> {
-  const prefix = definition.name.toUpperCase();
-  let logger = createLogger(definition.name);
-  try {
-    const env = loadSubgraphEnv(prefix, definition.defaultPort);
-    logger = createLogger(definition.name, env.logLevel);
+  await runProcess(createLogger(definition.name), async () => {
+    const env = loadSubgraphEnv(definition.name.toUpperCase(), definition.defaultPort);
+    const logger = createLogger(definition.name, env.logLevel);
     const database = await openDatabase(
       databaseOptionsFromEnv(definition.name, {
         databaseUrl: env.databaseUrl,
@@ -149,20 +148,12 @@ export async function runSubgraph<Client extends PrismaLikeClient, Context exten
     await prepareDatabase(definition, database, logger);
     const running = await startSubgraph(definition, { database, host: env.host, port: env.port, logger });
     logger.info(`${definition.name} subgraph ready at ${running.url}`, { database: database.kind });
-
-    let stopping = false;
-    const shutdown = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info(`${signal}: shutting down`);
-      await running.stop();
-      await database.close();
-      process.exit(0);
+    return {
+      logger,
+      async stop() {
+        await running.stop();
+        await database.close();
+      },
     };
-    process.on('SIGINT', () => void shutdown('SIGINT'));
-    process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  } catch (error) {
-    logger.error(error instanceof ConfigError ? error.message : `failed to start: ${describeError(error).error}`);
-    process.exit(1);
-  }
+  });
 }
