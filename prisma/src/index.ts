@@ -4,3 +4,5 @@ export { checksumOf, migrate, MigrationError, pendingMigrations, readMigrations 
 export type { LocalMigration, MigrationReport } from './migrate.ts';
 export { databaseOptionsFromEnv } from './config.ts';
 export type { StatementListener } from './observe.ts';
+export { deprovision, generatePassword, provision, serviceNames, urlFor } from './provision.ts';
+export type { ProvisionOptions, ProvisionResult, ServiceProvision } from './provision.ts';

@@ -18,7 +18,7 @@ const PRISMA_ADVISORY_LOCK = 72707369;
 const NO_TRANSACTION_MARKER = /^--\s*migrator:no-transaction\s*$/m;
 
 // The table exactly as Prisma's schema engine creates it for PostgreSQL.
-const CREATE_MIGRATIONS_TABLE = `
+export const CREATE_MIGRATIONS_TABLE = `
 CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
     "checksum"              VARCHAR(64) NOT NULL,
@@ -101,7 +101,14 @@ export async function migrate(db: Database, migrationsDir: string): Promise<Migr
 }
 
 async function applyPending(service: string, session: SqlSession, local: LocalMigration[]): Promise<MigrationReport> {
-  await session.exec(CREATE_MIGRATIONS_TABLE);
+  // Create only when missing: CREATE … IF NOT EXISTS still needs CREATE on the schema, which a
+  // role without DDL rights (rightly) lacks even when provisioning already made the table.
+  const [table] = await session.query<{ exists: string | null }>(`SELECT to_regclass('"_prisma_migrations"')::text AS exists`);
+  if (!table?.exists) {
+    await session.exec(CREATE_MIGRATIONS_TABLE).catch((error: Error) => {
+      throw new MigrationError(`${service}: cannot create _prisma_migrations (${error.message}). Migrate with the service's migrator role.`);
+    });
+  }
   const rows = await session.query<AppliedRow>(
     `SELECT migration_name, checksum, finished_at, rolled_back_at, logs
        FROM "_prisma_migrations" ORDER BY started_at, migration_name`,

@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPGlite, type PGliteDatabase } from './database.ts';
+import { openDatabase, openPGlite, type PGliteDatabase } from './database.ts';
 import { migrate, readMigrations } from './migrate.ts';
+import { deprovision, generatePassword, provision, serviceNames, urlFor } from './provision.ts';
 
 /**
  * A fresh in-memory PGlite database with the service's committed migrations applied.
@@ -50,5 +51,95 @@ async function loadOrBuildTemplate(service: string, migrationsDir: string): Prom
     return new Blob([bytes]);
   } finally {
     await db.close();
+  }
+}
+
+/**
+ * The PostgreSQL server tests may use, from TEST_POSTGRES_ADMIN_URL (a superuser URL on the
+ * maintenance database). Unset → PostgreSQL tests are skipped, and say so.
+ */
+export const postgresAdminUrl: string | undefined = process.env.TEST_POSTGRES_ADMIN_URL || undefined;
+
+export interface ProvisionedTestServices {
+  prefix: string;
+  /** The URL a service runs with (its app role). */
+  appUrl(service: string): string;
+  /** The URL migrations and seeds run with (its migrator role). */
+  migratorUrl(service: string): string;
+  /** Drops every database and role this provisioned. Safe to call twice. */
+  drop(): Promise<void>;
+}
+
+/**
+ * Provisions each service on the real server under a name unique to this run
+ * (`t<pid>_<random>_<service>`), applies its migrations as its migrator role, and returns the URLs.
+ * Callers drop them in afterAll, so they go even when tests fail.
+ */
+export async function provisionTestServices(
+  adminUrl: string,
+  services: readonly { name: string; migrationsDir: string }[],
+): Promise<ProvisionedTestServices> {
+  await sweepAbandoned(adminUrl, services.map((s) => s.name));
+  const prefix = `t${process.pid}_${randomBytes(3).toString('hex')}`;
+  const names = services.map((s) => s.name);
+  const passwords = new Map<string, string>();
+  for (const name of names) {
+    const roles = serviceNames(prefix, name);
+    passwords.set(roles.appRole, generatePassword()).set(roles.migratorRole, generatePassword());
+  }
+  const url = (service: string, role: 'appRole' | 'migratorRole') => {
+    const roles = serviceNames(prefix, service);
+    return urlFor(adminUrl, { user: roles[role], password: passwords.get(roles[role])!, database: roles.database });
+  };
+  let dropped = false;
+  const drop = async () => {
+    if (dropped) return;
+    dropped = true;
+    await deprovision(adminUrl, prefix, names);
+  };
+  try {
+    await provision({ adminUrl, services: names, prefix, passwords, appConnectionLimit: 20 });
+    for (const service of services) {
+      const db = await openDatabase({ service: service.name, kind: 'postgres', url: url(service.name, 'migratorRole'), pool: { max: 1 } });
+      try {
+        await migrate(db, service.migrationsDir);
+      } finally {
+        await db.close();
+      }
+    }
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  return { prefix, appUrl: (s) => url(s, 'appRole'), migratorUrl: (s) => url(s, 'migratorRole'), drop };
+}
+
+/**
+ * afterAll drops a run's databases even when its tests fail; a run that was killed never gets
+ * there. Its databases carry its process id, so the next run drops those whose process is gone.
+ */
+async function sweepAbandoned(adminUrl: string, services: readonly string[]): Promise<void> {
+  const admin = await openDatabase({ service: 'sweeper', kind: 'postgres', url: adminUrl, pool: { max: 1 } });
+  let prefixes: string[];
+  try {
+    const rows = await admin.withSession((s) =>
+      s.query<{ prefix: string; pid: string }>(
+        `SELECT DISTINCT substring(datname from '^(t[0-9]+_[0-9a-f]{6})_') AS prefix, substring(datname from '^t([0-9]+)_') AS pid
+           FROM pg_database WHERE datname ~ '^t[0-9]+_[0-9a-f]{6}_'`,
+      ),
+    );
+    prefixes = rows.filter((row) => !isAlive(Number(row.pid))).map((row) => row.prefix);
+  } finally {
+    await admin.close();
+  }
+  for (const prefix of prefixes) await deprovision(adminUrl, prefix, services);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Database } from '@commerce/db';
-import { freshTestDatabase } from '@commerce/db/testing';
+import { openDatabase, type Database } from '@commerce/db';
+import { freshTestDatabase, provisionTestServices, type ProvisionedTestServices } from '@commerce/db/testing';
 import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '@commerce/service-kit';
 import { accounts } from '@commerce/subgraph-accounts';
 import { inventory } from '@commerce/subgraph-inventory';
@@ -32,18 +32,49 @@ interface Service {
 
 /**
  * The whole supergraph in one process, as a client sees it: every subgraph on an ephemeral port
- * with its own fresh, seeded PGlite database, and the router built from the committed
+ * with its own fresh, seeded database, and the router built from the committed
  * router/supergraph.graphql with each subgraph's URL overridden, queried over HTTP.
+ *
+ * Databases: embedded PGlite by default. With `postgresAdminUrl`, each service gets its own
+ * database on that server, provisioned under a name unique to this run, migrated and seeded as
+ * its migrator role and served as its app role (no DDL), exactly as in production; `close` drops
+ * them all.
  */
-export async function startSupergraph() {
+export async function startSupergraph(options: { postgresAdminUrl?: string } = {}) {
   const services = new Map<SubgraphName, Service>();
-  for (const [name, definition] of Object.entries(definitions) as [SubgraphName, SubgraphDefinition<any, any>][]) {
-    const database = await freshTestDatabase(definition.name, fileURLToPath(definition.migrations));
-    const seeder = definition.createClient(database.adapter);
-    await definition.seed?.(seeder);
-    await seeder.$disconnect();
-    const running = await startSubgraph(definition, { database });
-    services.set(name, { definition, database, running, port: running.port });
+  const entries = Object.entries(definitions) as [SubgraphName, SubgraphDefinition<any, any>][];
+  let provisioned: ProvisionedTestServices | undefined;
+  if (options.postgresAdminUrl) {
+    provisioned = await provisionTestServices(
+      options.postgresAdminUrl,
+      entries.map(([name, definition]) => ({ name, migrationsDir: fileURLToPath(definition.migrations) })),
+    );
+  }
+  try {
+    for (const [name, definition] of entries) {
+      let database: Database;
+      if (provisioned) {
+        const owner = await openDatabase({ service: name, kind: 'postgres', url: provisioned.migratorUrl(name), pool: { max: 1 } });
+        try {
+          await seed(definition, owner);
+        } finally {
+          await owner.close();
+        }
+        database = await openDatabase({ service: name, kind: 'postgres', url: provisioned.appUrl(name), pool: { max: 5 } });
+      } else {
+        database = await freshTestDatabase(definition.name, fileURLToPath(definition.migrations));
+        await seed(definition, database);
+      }
+      const running = await startSubgraph(definition, { database });
+      services.set(name, { definition, database, running, port: running.port });
+    }
+  } catch (error) {
+    for (const service of services.values()) {
+      await service.running?.stop();
+      await service.database.close();
+    }
+    await provisioned?.drop();
+    throw error;
   }
   const overrides = new Map([...services].map(([name, s]) => [overrideVariable(name), s.running!.url]));
   const router: RunningRouter = await startRouter({
@@ -80,13 +111,26 @@ export async function startSupergraph() {
       service.running = await startSubgraph(service.definition, { database: service.database, port: service.port });
     },
     async close() {
-      await router.stop();
-      for (const service of services.values()) {
-        await service.running?.stop();
-        await service.database.close();
+      try {
+        await router.stop();
+        for (const service of services.values()) {
+          await service.running?.stop();
+          await service.database.close();
+        }
+      } finally {
+        await provisioned?.drop();
       }
     },
   };
 }
 
 export type Supergraph = Awaited<ReturnType<typeof startSupergraph>>;
+
+async function seed(definition: SubgraphDefinition<any, any>, database: Database): Promise<void> {
+  const client = definition.createClient(database.adapter);
+  try {
+    await definition.seed?.(client);
+  } finally {
+    await client.$disconnect();
+  }
+}
