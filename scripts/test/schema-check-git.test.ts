@@ -1,0 +1,133 @@
+// The default base (git merge-base HEAD main) and its fallbacks, on throw-away repositories in
+// the temp dir, plus the real repository checked against its own committed supergraph.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SUPERGRAPH_FILE } from '../src/composition.ts';
+import { parseOptions } from '../src/schema-check/config.ts';
+import { runSchemaCheck } from '../src/schema-check/run.ts';
+import { CATALOG, cli, composeSchemas, edit, REVIEWS, writeProject } from './schema-check-support.ts';
+
+function git(cwd: string, ...args: string[]): string {
+  const result = spawnSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'init.defaultBranch=main', ...args], {
+    cwd,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+/** Runs the check in-process with the default (git) base unless args say otherwise. */
+async function checkRepo(dir: string, ...args: string[]) {
+  const options = parseOptions(['--config', join(dir, 'supergraph.yaml'), ...args]);
+  if (!options) throw new Error('--help');
+  return runSchemaCheck(options);
+}
+
+const withoutLegacyCode = edit(CATALOG, '  legacyCode: String\n', '');
+
+describe('base revision from git', () => {
+  let root: string;
+  let repo: string;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'schema-check-git-'));
+    repo = join(root, 'repo');
+    await writeProject({}, repo);
+    git(repo, 'init', '--quiet');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '--quiet', '-m', 'supergraph');
+    // A feature branch removes a field, recomposes and commits: exactly what a pull request holds.
+    git(repo, 'checkout', '--quiet', '-b', 'feature');
+    await writeFile(join(repo, 'subgraphs/catalog.graphql'), withoutLegacyCode);
+    await writeFile(join(repo, 'router/supergraph.graphql'), composeSchemas(repo, { catalog: withoutLegacyCode, reviews: REVIEWS }));
+    git(repo, 'commit', '--quiet', '-am', 'remove Product.legacyCode');
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it('compares with the supergraph at the merge base of HEAD and main by default', async () => {
+    const report = await checkRepo(repo);
+    expect(report.base).toMatchObject({ source: 'git', rev: git(repo, 'rev-parse', 'main'), notes: [] });
+    expect(report.base.description).toMatch(/^merge-base of HEAD and main \([0-9a-f]{7}\)$/);
+    expect(report.exitCode).toBe(1);
+    expect(report.changes).toEqual([expect.objectContaining({ type: 'FIELD_REMOVED', path: 'Product.legacyCode', status: 'failed' })]);
+  });
+
+  it('takes the base revision from --base', async () => {
+    const report = await checkRepo(repo, '--base', 'feature');
+    expect(report.base.description).toMatch(/^feature \([0-9a-f]{7}\)$/);
+    expect(report.exitCode).toBe(0);
+    expect(report.changes).toEqual([]);
+  });
+
+  it('exits 2 on an unknown base revision', () => {
+    const result = cli(['--config', join(repo, 'supergraph.yaml'), '--base', 'no-such-branch']);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('unknown base revision "no-such-branch"');
+  });
+
+  it("falls back to HEAD's committed supergraph in a shallow single-branch clone without main, and says so", async () => {
+    const clone = join(root, 'shallow');
+    git(root, 'clone', '--quiet', '--depth', '1', '--branch', 'feature', `file://${repo}`, clone);
+    const report = await checkRepo(clone);
+    expect(report.base).toMatchObject({
+      source: 'git',
+      rev: git(clone, 'rev-parse', 'HEAD'),
+      notes: ['no main branch here (single-branch or shallow clone?)', "comparing with HEAD's committed supergraph instead"],
+    });
+    expect(report.exitCode).toBe(0);
+
+    const result = cli(['--config', join(clone, 'supergraph.yaml')]);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain("comparing with HEAD's committed supergraph instead");
+  });
+
+  it("compares with HEAD's committed supergraph on main itself, catching uncommitted changes", async () => {
+    const onMain = join(root, 'on-main');
+    git(root, 'clone', '--quiet', '--branch', 'main', `file://${repo}`, onMain);
+    await writeFile(join(onMain, 'subgraphs/catalog.graphql'), withoutLegacyCode);
+    await writeFile(join(onMain, 'router/supergraph.graphql'), composeSchemas(onMain, { catalog: withoutLegacyCode, reviews: REVIEWS }));
+    const report = await checkRepo(onMain);
+    expect(report.base.notes).toEqual(['HEAD is the merge base with main', "comparing with HEAD's committed supergraph instead"]);
+    expect(report.changes).toEqual([expect.objectContaining({ type: 'FIELD_REMOVED', path: 'Product.legacyCode', status: 'failed' })]);
+  });
+
+  it("falls back to HEAD's committed supergraph when the merge base predates the supergraph file", async () => {
+    const young = await writeProject({}, join(root, 'young'));
+    await rm(join(young, 'router'), { recursive: true });
+    git(young, 'init', '--quiet');
+    git(young, 'add', '.');
+    git(young, 'commit', '--quiet', '-m', 'subgraphs only');
+    git(young, 'checkout', '--quiet', '-b', 'feature');
+    await writeProject({}, young);
+    git(young, 'add', '.');
+    git(young, 'commit', '--quiet', '-m', 'compose');
+    const report = await checkRepo(young);
+    expect(report.base.notes).toEqual([
+      expect.stringMatching(/^the merge base [0-9a-f]{7} has no supergraph\.graphql$/),
+      "comparing with HEAD's committed supergraph instead",
+    ]);
+    expect(report.exitCode).toBe(0);
+  });
+
+  it('skips the breaking-change check with a warning outside git, and still checks the rest', async () => {
+    const plain = await writeProject({}, join(root, 'plain'));
+    const report = await checkRepo(plain);
+    expect(report.base).toMatchObject({ source: 'none', rev: null });
+    expect(report.changes).toBeNull();
+    expect(report.warnings).toEqual(['breaking-change check skipped: no base supergraph (not a git repository with commits)']);
+    expect(report.exitCode).toBe(0);
+  });
+});
+
+describe('the repository itself', () => {
+  it('passes schema:check against its own committed supergraph', () => {
+    const result = cli(['--base-file', SUPERGRAPH_FILE]);
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/client operations \(\d+ in \d+ file\(s\)\)\n {2}✓ all valid against the new API schema/);
+    expect(result.out).toContain('✓ schema check passed');
+  });
+});
