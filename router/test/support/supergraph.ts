@@ -99,6 +99,38 @@ export async function startSupergraph(options: { postgresAdminUrl?: string } = {
       });
       return { status: response.status, ...((await response.json()) as object) };
     },
+    /** The URL of one subgraph (for sending `_entities` as the router would). */
+    subgraphUrl(name: SubgraphName): string {
+      const running = services.get(name)?.running;
+      if (!running) throw new Error(`${name} is stopped`);
+      return running.url;
+    },
+    /**
+     * Runs `fn` and reports, per service, the SQL statements its Prisma client sent (through the
+     * database layer's hook) and the HTTP requests its server received.
+     */
+    async measure<T>(fn: () => Promise<T>) {
+      const statements = Object.fromEntries([...services.keys()].map((name) => [name, 0])) as Record<SubgraphName, number>;
+      const requests = { ...statements };
+      const stops: (() => void)[] = [];
+      for (const [name, service] of services) {
+        stops.push(service.database.onStatement(() => statements[name]++));
+        const server = service.running?.server;
+        if (server) {
+          const onRequest = (request: { url?: string }) => {
+            if (request.url?.startsWith('/graphql')) requests[name]++;
+          };
+          server.on('request', onRequest);
+          stops.push(() => server.off('request', onRequest));
+        }
+      }
+      try {
+        const result = await fn();
+        return { result, statements, requests };
+      } finally {
+        for (const stop of stops) stop();
+      }
+    },
     /** Stops a subgraph's server (its database stays), as if the process had died. */
     async stop(name: SubgraphName) {
       const service = services.get(name)!;
