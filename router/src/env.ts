@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadEnv, logLevel, port } from '@commerce/service-kit';
 import { z } from 'zod';
@@ -11,6 +12,10 @@ const routerEnv = z.object({
   LOG_LEVEL: logLevel,
   SUPERGRAPH_PATH: z.string().min(1).optional(),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  SUBGRAPH_MAX_SOCKETS: z.coerce.number().int().min(1).max(10_000).default(128),
+  SUBGRAPH_COALESCE_QUERIES: z.enum(['true', 'false']).default('false'),
+  /** Router processes sharing the port (node:cluster); `auto` = one per core. */
+  ROUTER_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1),
   /** Comma-separated browser origins allowed to call the router; `*` for any. */
   CORS_ORIGINS: z.string().optional(),
   MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(50 * 1024 * 1024).default(1024 * 1024),
@@ -59,6 +64,9 @@ export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), s
     // A path on the command line wins over SUPERGRAPH_PATH, which wins over the committed file.
     supergraphPath: argv.find((arg) => !arg.startsWith('-')) ?? env.SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH,
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+    subgraphMaxSockets: env.SUBGRAPH_MAX_SOCKETS,
+    coalesceSubgraphQueries: env.SUBGRAPH_COALESCE_QUERIES === 'true',
+    workers: env.ROUTER_WORKERS === 'auto' ? availableParallelism() : env.ROUTER_WORKERS,
     corsOrigins,
     maxBodyBytes: env.MAX_BODY_BYTES,
     /** Keyed by variable name (see overrideVariable). */

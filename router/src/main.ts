@@ -1,25 +1,80 @@
+import cluster from 'node:cluster';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, createLogger, runProcess } from '@commerce/service-kit';
 import { loadRouterEnv } from './env.ts';
 import { resolveEndpoints, startRouter } from './router.ts';
 
-await runProcess(createLogger('router'), async () => {
-  const env = loadRouterEnv();
-  const logger = createLogger('router', env.logLevel);
-  const supergraphSdl = await readFile(env.supergraphPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new ConfigError(`Cannot read the supergraph at ${env.supergraphPath}: ${error.code ?? error.message}`);
+const bootLogger = createLogger('router');
+
+if (cluster.isPrimary) {
+  let workers = 1;
+  try {
+    workers = loadRouterEnv().workers;
+  } catch {
+    // The worker path below reports configuration problems; with one worker there is no fork.
+  }
+  if (workers > 1) superviseWorkers(workers);
+  else await serve();
+} else {
+  await serve();
+}
+
+/** One router process: it loads the supergraph, listens, and stops cleanly on a signal. */
+async function serve(): Promise<void> {
+  await runProcess(bootLogger, async () => {
+    const env = loadRouterEnv();
+    const logger = createLogger(cluster.isWorker ? `router#${cluster.worker?.id}` : 'router', env.logLevel);
+    const supergraphSdl = await readFile(env.supergraphPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new ConfigError(`Cannot read the supergraph at ${env.supergraphPath}: ${error.code ?? error.message}`);
+    });
+    const router = await startRouter({
+      supergraphSdl,
+      overrides: env.overrides,
+      subgraphTimeoutMs: env.subgraphTimeoutMs,
+      subgraphMaxSockets: env.subgraphMaxSockets,
+      coalesceSubgraphQueries: env.coalesceSubgraphQueries,
+      logger,
+      corsOrigins: env.corsOrigins,
+      maxBodyBytes: env.maxBodyBytes,
+      host: env.host,
+      port: env.port,
+    });
+    if (!cluster.isWorker || cluster.worker?.id === 1) {
+      for (const { name, url } of resolveEndpoints(supergraphSdl, env.overrides)) logger.info(`subgraph ${name} → ${url}`);
+      logger.info(`router ready: send queries to ${router.graphqlUrl} (health: ${router.url}/health, readiness: ${router.url}/ready)`);
+    }
+    return { logger, stop: () => router.stop() };
   });
-  const router = await startRouter({
-    supergraphSdl,
-    overrides: env.overrides,
-    subgraphTimeoutMs: env.subgraphTimeoutMs,
-    logger,
-    corsOrigins: env.corsOrigins,
-    maxBodyBytes: env.maxBodyBytes,
-    host: env.host,
-    port: env.port,
+}
+
+/**
+ * Several router processes share one port (the primary accepts and hands connections out), so
+ * query planning and response shaping use every core. The primary only supervises: it replaces a
+ * worker that dies and forwards SIGINT/SIGTERM for a clean stop.
+ */
+function superviseWorkers(count: number): void {
+  let stopping = false;
+  bootLogger.info(`starting ${count} router workers`);
+  for (let i = 0; i < count; i++) cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    if (code === 1 && worker.id <= count) {
+      // A worker that fails at start fails for every worker (bad config): do not loop.
+      bootLogger.error('a router worker failed to start; stopping');
+      process.exit(1);
+    }
+    bootLogger.warn(`router worker ${worker.id} exited (${signal ?? `code ${code}`}); starting a replacement`);
+    cluster.fork();
   });
-  for (const { name, url } of resolveEndpoints(supergraphSdl, env.overrides)) logger.info(`subgraph ${name} → ${url}`);
-  logger.info(`router ready: send queries to ${router.graphqlUrl} (health: ${router.url}/health, readiness: ${router.url}/ready)`);
-  return { logger, stop: () => router.stop() };
-});
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    bootLogger.info(`${signal}: stopping router workers`);
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

@@ -1,8 +1,8 @@
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createHttpHandler, createLogger, describeError, ErrorCode, listen, maskError, type Logger, type RunningServer } from '@commerce/service-kit';
-import { GraphQLError } from 'graphql';
+import { createHttpHandler, createLogger, describeError, listen, maskError, type Logger, type RunningServer } from '@commerce/service-kit';
 import { overrideVariable } from './env.ts';
+import { createSubgraphFetcher } from './fetcher.ts';
 
 export interface SubgraphEndpoint {
   name: string;
@@ -22,6 +22,10 @@ export interface RouterOptions {
   /** Env-style overrides: SUBGRAPH_<NAME>_URL → URL. */
   overrides?: ReadonlyMap<string, string>;
   subgraphTimeoutMs?: number;
+  /** Keep-alive connections per subgraph, at most (default 128). */
+  subgraphMaxSockets?: number;
+  /** Coalesce identical in-flight subgraph queries, never across callers (default off). */
+  coalesceSubgraphQueries?: boolean;
   logger?: Logger;
   corsOrigins?: readonly string[] | '*';
   maxBodyBytes?: number;
@@ -32,40 +36,26 @@ export function resolveEndpoints(supergraphSdl: string, overrides: ReadonlyMap<s
   return subgraphsOf(supergraphSdl).map(({ name, url }) => ({ name, url: overrides.get(overrideVariable(name)) ?? url }));
 }
 
-/**
- * Calls one subgraph with a deadline. The gateway has no timeout of its own, and its default error
- * for a refused connection carries the internal URL; this turns both into a SERVICE_UNAVAILABLE
- * error that names only the subgraph.
- */
-function subgraphFetcher(name: string, timeoutMs: number): typeof fetch {
-  return async (input, init) => {
-    try {
-      return await fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (error) {
-      const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
-      throw new GraphQLError(
-        timedOut ? `The ${name} service did not answer within ${timeoutMs} ms` : `The ${name} service is unavailable`,
-        { extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, serviceName: name } },
-      );
-    }
-  };
-}
-
 export function createRouter(options: RouterOptions) {
   // The gateway reads this in its constructor; this router never sends usage telemetry to Apollo.
   process.env.APOLLO_TELEMETRY_DISABLED = '1';
   const logger = options.logger ?? createLogger('router', 'warn');
   const endpoints = new Map(resolveEndpoints(options.supergraphSdl, options.overrides).map((e) => [e.name, e.url]));
-  const timeoutMs = options.subgraphTimeoutMs ?? 10_000;
+  const fetchers: ReturnType<typeof createSubgraphFetcher>[] = [];
 
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
-    buildService: ({ name, url }) =>
-      new RemoteGraphQLDataSource({
-        url: endpoints.get(name) ?? url,
-        // Node's fetch pools keep-alive connections per origin.
-        fetcher: subgraphFetcher(name, timeoutMs) as unknown as RemoteGraphQLDataSource['fetcher'],
-      }),
+    buildService: ({ name, url }) => {
+      const fetcher = createSubgraphFetcher({
+        name,
+        timeoutMs: options.subgraphTimeoutMs ?? 10_000,
+        maxSockets: options.subgraphMaxSockets ?? 128,
+        coalesce: options.coalesceSubgraphQueries ?? false,
+      });
+      fetchers.push(fetcher);
+      // The gateway's Fetcher type is node-fetch's; a WHATWG Response satisfies what it reads.
+      return new RemoteGraphQLDataSource({ url: endpoints.get(name) ?? url, fetcher: fetcher as unknown as RemoteGraphQLDataSource['fetcher'] });
+    },
   });
 
   const apollo = new ApolloServer({
@@ -78,7 +68,13 @@ export function createRouter(options: RouterOptions) {
       maskError(formatted, (masked, error) => logger.error('unexpected error', { path: masked.path, ...describeError(error) }), original),
   });
 
-  return { apollo, gateway, endpoints };
+  return {
+    apollo,
+    gateway,
+    endpoints,
+    /** Closes the pooled connections to subgraphs. */
+    closeConnections: () => fetchers.forEach((fetcher) => fetcher.destroy()),
+  };
 }
 
 export interface RunningRouter extends RunningServer {
@@ -88,7 +84,7 @@ export interface RunningRouter extends RunningServer {
 
 export async function startRouter(options: RouterOptions & { host?: string; port?: number }): Promise<RunningRouter> {
   const logger = options.logger ?? createLogger('router', 'warn');
-  const { apollo, endpoints } = createRouter({ ...options, logger });
+  const { apollo, endpoints, closeConnections } = createRouter({ ...options, logger });
   await apollo.start();
   const handler = createHttpHandler({
     apollo,
@@ -107,6 +103,7 @@ export async function startRouter(options: RouterOptions & { host?: string; port
     async stop() {
       await running.close();
       await apollo.stop();
+      closeConnections();
     },
   };
 }
