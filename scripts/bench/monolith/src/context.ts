@@ -1,0 +1,12 @@
+import type { PrismaClient } from './generated/prisma/client.ts';
+import { createLoaders, type Loaders } from './loaders.ts';
+
+export interface Context {
+  db: PrismaClient;
+  loaders: Loaders;
+}
+
+/** One per request, as in the services: loaders batch and cache within one request only. */
+export function createContext(db: PrismaClient): Context {
+  return { db, loaders: createLoaders(db) };
+}

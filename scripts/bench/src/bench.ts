@@ -1,0 +1,402 @@
+// npm run bench: this supergraph (our router + the five subgraphs) against stock @apollo/gateway
+// and Hive Gateway in front of the same subgraphs, and against a monolith (one server, one
+// database), with the same data and the same operations, on PostgreSQL. See README-section.md.
+import { randomBytes } from 'node:crypto';
+import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { checkReads, checkWrite, costBetween, countersOf, post, type Cost } from './check.ts';
+import { DatabaseServer, largeShape, prepareDataSet, SEED_SHAPE, type DataShape, type SizeName } from './data.ts';
+import { median, percentile, runLoad, stopCurrentLoad } from './load.ts';
+import { GHOST_WAITLIST_PRODUCT, OPERATION_NAMES, OPERATIONS, type OperationName } from './operations.ts';
+import { chart, evaluateTargets, table, type BenchResult, type Cell, type RoundResult } from './report.ts';
+import { memoryOf, processTree, ROUTER_SETTINGS, startFleet, supergraphCopy, SYSTEM_NAMES, type Fleet, type SystemName } from './systems.ts';
+
+const HELP = `npm run bench [-- options]
+
+  --quick               smoke run: 1 round × 1 s, no warm-up, large data at scale 0.02
+  --rounds N            measured rounds; each runs every system on every operation   (BENCH_ROUNDS, 3)
+  --duration S          seconds of load per system × operation × round               (BENCH_DURATION, 5)
+  --warmup S            seconds of unmeasured load per system × operation first       (BENCH_WARMUP, 3)
+  --connections N       concurrent keep-alive connections (autocannon)                (BENCH_CONNECTIONS, 10)
+  --sizes LIST          data sizes, from seed,large                                   (BENCH_SIZES, seed,large)
+  --scale F             large data = F × (100k products, 1M reviews, 25k users, 75k orders) (BENCH_SCALE, 1)
+  --systems LIST        from router,apollo-gateway,hive-gateway,monolith              (BENCH_SYSTEMS, all)
+  --operations LIST     from ${OPERATION_NAMES.join(',')}                  (BENCH_OPERATIONS, all)
+  --subgraph-pool N     PostgreSQL connections per subgraph process (as shipped: 10)  (BENCH_SUBGRAPH_POOL, 10)
+  --monolith-pool N     PostgreSQL connections of the monolith                        (BENCH_MONOLITH_POOL, 10)
+  --database-url URL    PostgreSQL server (a superuser: it creates and drops bench_* databases)
+                        (BENCH_DATABASE_URL, postgres://postgres@127.0.0.1:5432/postgres)
+  --out DIR             where results go (BENCH_OUT, scripts/bench/results)
+  --help`;
+
+// --- Options -----------------------------------------------------------------------------------
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    sizes: { type: 'string' },
+    scale: { type: 'string' },
+    systems: { type: 'string' },
+    operations: { type: 'string' },
+    'subgraph-pool': { type: 'string' },
+    'monolith-pool': { type: 'string' },
+    'database-url': { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean' },
+  },
+});
+if (flags.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+const problems: string[] = [];
+function numberOption(flag: string | undefined, env: string, fallback: number, { min, max, integer }: { min: number; max: number; integer?: boolean }): number {
+  const raw = flag ?? process.env[env];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    problems.push(`${env} / flag: expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${raw}"`);
+    return fallback;
+  }
+  return value;
+}
+function listOption<T extends string>(flag: string | undefined, env: string, allowed: readonly T[]): T[] {
+  const raw = flag ?? process.env[env];
+  if (!raw) return [...allowed];
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = items.filter((item) => !allowed.includes(item as T));
+  if (unknown.length > 0) problems.push(`${env} / flag: unknown ${unknown.join(', ')} (allowed: ${allowed.join(', ')})`);
+  return allowed.filter((item) => items.includes(item));
+}
+
+const quick = flags.quick ?? false;
+const options = {
+  quick,
+  rounds: numberOption(flags.rounds, 'BENCH_ROUNDS', quick ? 1 : 3, { min: 1, max: 20, integer: true }),
+  durationS: numberOption(flags.duration, 'BENCH_DURATION', quick ? 1 : 5, { min: 1, max: 120, integer: true }),
+  warmupS: numberOption(flags.warmup, 'BENCH_WARMUP', quick ? 0 : 3, { min: 0, max: 60, integer: true }),
+  connections: numberOption(flags.connections, 'BENCH_CONNECTIONS', 10, { min: 1, max: 256, integer: true }),
+  scale: numberOption(flags.scale, 'BENCH_SCALE', quick ? 0.02 : 1, { min: 0.001, max: 2 }),
+  sizes: listOption<SizeName>(flags.sizes, 'BENCH_SIZES', ['seed', 'large']),
+  systems: listOption<SystemName>(flags.systems, 'BENCH_SYSTEMS', SYSTEM_NAMES),
+  operations: listOption<OperationName>(flags.operations, 'BENCH_OPERATIONS', OPERATION_NAMES),
+  subgraphPool: numberOption(flags['subgraph-pool'], 'BENCH_SUBGRAPH_POOL', 10, { min: 1, max: 50, integer: true }),
+  monolithPool: numberOption(flags['monolith-pool'], 'BENCH_MONOLITH_POOL', 10, { min: 1, max: 50, integer: true }),
+  databaseUrl: flags['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  out: flags.out ?? process.env.BENCH_OUT ?? fileURLToPath(new URL('../results/', import.meta.url)),
+  /** Variable sets checked for deep equality across systems before timing. */
+  samples: quick ? 2 : 3,
+};
+if (!/^postgres(ql)?:\/\//.test(options.databaseUrl)) problems.push(`BENCH_DATABASE_URL: not a postgres:// URL`);
+else if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(options.databaseUrl).hostname)) {
+  problems.push('BENCH_DATABASE_URL: the benchmark only runs against a PostgreSQL server on loopback');
+}
+if (options.sizes.length === 0 || options.systems.length === 0 || options.operations.length === 0) problems.push('nothing to run');
+if (problems.length > 0) {
+  console.error(`Invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}\n\n${HELP}`);
+  process.exit(2);
+}
+
+// --- Run ---------------------------------------------------------------------------------------
+
+const startedAt = new Date();
+const runId = `${startedAt.toISOString().slice(2, 19).replace(/\D/g, '')}_${randomBytes(2).toString('hex')}`;
+const log = (message: string) => {
+  const elapsed = Math.round((Date.now() - startedAt.getTime()) / 1000);
+  console.log(`[${String(Math.floor(elapsed / 60)).padStart(2, '0')}:${String(elapsed % 60).padStart(2, '0')}] ${message}`);
+};
+
+const server = new DatabaseServer(options.databaseUrl);
+let fleet: Fleet | null = null;
+let interrupted = false;
+let cleaning: Promise<void> | null = null;
+
+/** Stops every process and drops every database this run created; safe to call twice. */
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    stopCurrentLoad();
+    if (fleet) {
+      await fleet.stop().catch(() => fleet?.killNow());
+      fleet = null;
+    }
+    for (const size of ['seed', 'large']) await unlink(supergraphCopy(size)).catch(() => {});
+    const pending = [...server.created];
+    const failures = await server.dropAll();
+    await server.close().catch(() => {});
+    if (pending.length > 0) log(`dropped ${pending.length - failures.length} of ${pending.length} benchmark databases`);
+    for (const failure of failures) console.error(`could not drop ${failure}`);
+  })();
+  return cleaning;
+}
+
+process.on('SIGINT', () => {
+  if (interrupted) return;
+  interrupted = true;
+  log('interrupted: stopping the processes and dropping the databases…');
+  void cleanUp().finally(() => process.exit(130));
+});
+// Last resort if the benchmark dies some other way: never leave servers running.
+process.on('exit', () => fleet?.killNow());
+
+const cells: Cell[] = [];
+const peakMemory: BenchResult['peakMemory'] = [];
+const shapes: BenchResult['shapes'] = {};
+const notes: string[] = [];
+let complete = false;
+
+function cellFor(size: SizeName, operation: OperationName, system: SystemName): Cell {
+  let cell = cells.find((c) => c.size === size && c.operation === operation && c.system === system);
+  if (!cell) {
+    cell = {
+      size,
+      operation,
+      system,
+      rounds: [],
+      medianRps: 0,
+      p50: 0,
+      p95: 0,
+      p99: 0,
+      maxRssMb: 0,
+      maxSubgraphsRssMb: 0,
+      cost: null,
+      cpu: null,
+      failures: 0,
+      firstBadBody: null,
+      rpsVsRouter: null,
+      p99VsRouter: null,
+    };
+    cells.push(cell);
+  }
+  return cell;
+}
+
+async function measureSize(size: SizeName, shape: DataShape): Promise<void> {
+  shapes[size] = shape;
+  const data = await prepareDataSet(server, runId, size, shape, log);
+  fleet = await startFleet(data, options, (f) => (fleet = f));
+  const running = fleet;
+  log(`${size}: started 5 subgraphs and ${running.systems.size} systems (${[...running.systems].map(([n, p]) => `${n} pid ${p.pid}`).join(', ')})`);
+
+  // Correctness first: reads deep-equal across systems, then the write; no errors anywhere.
+  const reads = options.operations.filter((name) => !OPERATIONS[name].write);
+  const writes = options.operations.filter((name) => OPERATIONS[name].write);
+  for (const name of [...reads, ...writes]) {
+    const operation = OPERATIONS[name];
+    const costs: Map<SystemName, Cost> = operation.write
+      ? await checkWrite(running, operation, shape)
+      : await checkReads(running, operation, shape, options.samples);
+    for (const [system, cost] of costs) cellFor(size, name, system).cost = cost;
+    log(
+      `${size}: ${name} ${operation.write ? 'write checked on every system' : `same data on every system (${options.samples} variable sets)`}; ` +
+        `per request: ${[...costs].map(([s, c]) => `${s} ${c.subgraphRequests} subgraph req/${c.sqlStatements} SQL`).join(', ')}`,
+    );
+  }
+
+  // An entity lookup that misses: product 10's waitlist holds an email with no account, which
+  // must come back as a null entry without an error. Reported, not timed.
+  if (options.operations.includes('waitlist')) {
+    const answers: string[] = [];
+    for (const [system, process] of running.systems) {
+      const response = await post(process.url, OPERATIONS.waitlist.query, { id: String(GHOST_WAITLIST_PRODUCT) });
+      const errors = (response.body.errors ?? []) as { message?: string; path?: unknown[] }[];
+      answers.push(`${system} ${errors.length === 0 ? 'null entry, no error' : `error "${errors[0]?.message}" at ${JSON.stringify(errors[0]?.path)}`}`);
+    }
+    const line = `product ${GHOST_WAITLIST_PRODUCT}'s waitlist (an email without an account): ${answers.join('; ')}`;
+    if (!notes.includes(`${size}: ${line}`)) notes.push(`${size}: ${line}`);
+    log(`${size}: ${line}`);
+  }
+
+  const latencies = new Map<Cell, number[]>();
+  let offset = 1_000;
+  const run = async (name: OperationName, system: SystemName, durationS: number) => {
+    const target = running.systems.get(system)!;
+    const before = await countersOf(running);
+    const result = await runLoad({
+      url: target.url,
+      operation: OPERATIONS[name],
+      shape,
+      durationS,
+      connections: options.connections,
+      startAt: offset,
+      measurePid: target.pid,
+      subgraphPids: system === 'monolith' ? [] : [...running.subgraphs.values()].map((p) => p.pid),
+      postgresPids: () => server.backendPids(`bench_${runId}_`),
+    });
+    offset += result.requests + 1;
+    const cost = costBetween(before, await countersOf(running), system, Math.max(1, result.requests));
+    return { result, cost };
+  };
+
+  if (options.warmupS > 0) {
+    for (const name of options.operations) {
+      for (const system of options.systems) {
+        if (interrupted) return;
+        await run(name, system, options.warmupS);
+      }
+    }
+    log(`${size}: warmed up (${options.warmupS} s per system and operation)`);
+  }
+
+  for (let round = 1; round <= options.rounds; round++) {
+    // Interleaved: every system once per operation per round, starting one system later each round.
+    const order = options.systems.map((_, i) => options.systems[(i + round - 1) % options.systems.length]!);
+    for (const name of options.operations) {
+      for (const system of order) {
+        if (interrupted) return;
+        const { result, cost } = await run(name, system, options.durationS);
+        if (interrupted) return;
+        const cell = cellFor(size, name, system);
+        const failures = result.errors + result.timeouts + result.non2xx + result.errorBodies + result.badSamples;
+        const roundResult: RoundResult = {
+          round,
+          rps: result.rps,
+          requests: result.requests,
+          p50: percentile(result.latencies, 50),
+          p95: percentile(result.latencies, 95),
+          p99: percentile(result.latencies, 99),
+          maxRssMb: result.maxRssMb,
+          maxSubgraphsRssMb: result.maxSubgraphsRssMb,
+          errors: result.errors,
+          timeouts: result.timeouts,
+          non2xx: result.non2xx,
+          errorBodies: result.errorBodies,
+          badSamples: result.badSamples,
+          subgraphRequestsPerOp: cost.subgraphRequests,
+          sqlPerOp: cost.sqlStatements,
+          cpu: result.cpu,
+        };
+        cell.rounds.push(roundResult);
+        cell.failures += failures;
+        cell.firstBadBody ??= result.firstBadBody;
+        latencies.set(cell, [...(latencies.get(cell) ?? []), ...result.latencies]);
+        log(
+          `${size.padEnd(5)} ${name.padEnd(9)} round ${round}/${options.rounds} ${system.padEnd(14)} ` +
+            `${result.rps.toFixed(0).padStart(6)} req/s  p50 ${roundResult.p50.toFixed(1)}  p95 ${roundResult.p95.toFixed(1)}  ` +
+            `p99 ${roundResult.p99.toFixed(1)} ms  rss ${result.maxRssMb.toFixed(0)} MB  ` +
+            `cpu ms/req ${system === 'monolith' ? 'server' : 'gateway'} ${result.cpu.system.toFixed(2)} subgraphs ${result.cpu.subgraphs.toFixed(2)} ` +
+            `pg ${result.cpu.postgres.toFixed(2)} ` +
+            `load ${result.cpu.loadGenerator.toFixed(2)} rest ${result.cpu.rest.toFixed(2)} (busy ${(result.cpu.machineBusy * 100).toFixed(0)}%)` +
+            (failures > 0 ? `  ${failures} FAILED (${result.firstBadBody?.slice(0, 160)})` : ''),
+        );
+      }
+    }
+  }
+
+  for (const [cell, values] of latencies) {
+    cell.medianRps = median(cell.rounds.map((r) => r.rps));
+    cell.p50 = percentile(values, 50);
+    cell.p95 = percentile(values, 95);
+    cell.p99 = percentile(values, 99);
+    cell.maxRssMb = Math.max(...cell.rounds.map((r) => r.maxRssMb));
+    cell.maxSubgraphsRssMb = Math.max(...cell.rounds.map((r) => r.maxSubgraphsRssMb));
+    const cpuMedian = (key: keyof RoundResult['cpu']) => median(cell.rounds.map((r) => r.cpu[key]));
+    cell.cpu = {
+      system: cpuMedian('system'),
+      subgraphs: cpuMedian('subgraphs'),
+      postgres: cpuMedian('postgres'),
+      loadGenerator: cpuMedian('loadGenerator'),
+      rest: cpuMedian('rest'),
+      machineBusy: cpuMedian('machineBusy'),
+    };
+  }
+  for (const [system, process] of running.systems) {
+    const memory = await Promise.all((await processTree(process.pid)).map(memoryOf));
+    if (memory[0]) peakMemory.push({ size, system, vmHwmMb: memory.reduce((sum, m) => sum + (m?.hwmMb ?? 0), 0) });
+  }
+  await running.stop();
+  fleet = null;
+  for (const name of data.names) await server.drop(name);
+  log(`${size}: stopped every process and dropped its ${data.names.length} databases`);
+}
+
+// Our router runs with its shipped defaults unless the environment says otherwise; say which.
+const routerSettings = Object.fromEntries(ROUTER_SETTINGS.filter((name) => process.env[name]).map((name) => [name, process.env[name]]));
+if (Object.keys(routerSettings).length > 0) notes.push(`router environment: ${JSON.stringify(routerSettings)}`);
+if (process.env.SUBGRAPH_COALESCE_QUERIES === 'true') {
+  notes.push('SUBGRAPH_COALESCE_QUERIES=true: the router shares identical in-flight subgraph queries, which Hive Gateway does not (turned off here)');
+}
+
+let exitCode = 0;
+try {
+  const machine = cpus();
+  log(
+    `bench ${runId}: ${options.systems.join(', ')} × ${options.operations.join(', ')} × ${options.sizes.join(', ')}; ` +
+      `${options.rounds} round(s) × ${options.durationS} s, ${options.connections} connections, warm-up ${options.warmupS} s` +
+      (options.quick ? ' (quick)' : ''),
+  );
+  log(`router settings: ${Object.keys(routerSettings).length > 0 ? JSON.stringify(routerSettings) : 'as shipped (defaults)'}`);
+  log(`PostgreSQL ${await server.version()} at ${new URL(options.databaseUrl).host}; ${machine.length} CPUs (${machine[0]?.model ?? 'unknown'}); Node ${process.version}`);
+  for (const size of options.sizes) {
+    if (interrupted) break;
+    await measureSize(size, size === 'seed' ? SEED_SHAPE : largeShape(options.scale));
+  }
+  complete = !interrupted;
+} catch (error) {
+  exitCode = 1;
+  console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  notes.push(`run failed: ${error instanceof Error ? error.message : String(error)}`);
+} finally {
+  await cleanUp();
+}
+
+if (!interrupted && cells.some((c) => c.rounds.length > 0)) {
+  for (const cell of cells) {
+    const router = cells.find((c) => c.size === cell.size && c.operation === cell.operation && c.system === 'router');
+    if (router && router.medianRps > 0) {
+      cell.rpsVsRouter = cell.medianRps / router.medianRps;
+      cell.p99VsRouter = cell.p99 / router.p99;
+    }
+  }
+  const order = (c: Cell) => [options.sizes.indexOf(c.size), options.operations.indexOf(c.operation), options.systems.indexOf(c.system)];
+  cells.sort((a, b) => {
+    const [x, y] = [order(a), order(b)];
+    return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
+  });
+  const failed = cells.filter((c) => c.failures > 0);
+  if (failed.length > 0) {
+    exitCode = 1;
+    notes.push(`responses failed the checks under load: ${failed.map((c) => `${c.size}/${c.operation}/${c.system} (${c.failures})`).join(', ')}`);
+  }
+  const cpu = cpus();
+  const result: BenchResult = {
+    runId,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    complete,
+    machine: {
+      summary: `${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, ` +
+        `${options.rounds} × ${options.durationS} s per cell, ${options.connections} connections`,
+      cpus: cpu.length,
+      cpuModel: cpu[0]?.model,
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+    },
+    options: { ...options, databaseUrl: undefined, routerEnvironment: routerSettings },
+    shapes,
+    cells: cells.map((cell) => cell),
+    peakMemory,
+    targets: evaluateTargets(cells, peakMemory),
+    notes,
+  };
+  await mkdir(options.out, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  const svg = `${chart(result)}\n`;
+  for (const name of [stamp, 'latest']) {
+    await writeFile(join(options.out, `${name}.json`), json);
+    await writeFile(join(options.out, `${name}.svg`), svg);
+  }
+  console.log(`\n${table(result)}\n`);
+  for (const note of notes) console.log(`note: ${note}`);
+  log(`results: ${join(options.out, `${stamp}.json`)} and .svg (also latest.json, latest.svg)`);
+}
+process.exit(interrupted ? 130 : exitCode);

@@ -1,0 +1,165 @@
+import type { DataShape } from './data.ts';
+import type { Operation } from './operations.ts';
+import type { Fleet, SystemName } from './systems.ts';
+
+export interface GraphQLResponse {
+  status: number;
+  body: { data?: unknown; errors?: unknown[] };
+}
+
+export async function post(url: string, query: string, variables: Record<string, unknown>): Promise<GraphQLResponse> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await response.text();
+  try {
+    return { status: response.status, body: JSON.parse(text) as GraphQLResponse['body'] };
+  } catch {
+    throw new Error(`${url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 300)}`);
+  }
+}
+
+/** The first path where two JSON values differ (object key order ignored), or null when equal. */
+export function difference(a: unknown, b: unknown, path = '$'): string | null {
+  if (a === b) return null;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') {
+    return `${path}: ${JSON.stringify(a)?.slice(0, 120)} ≠ ${JSON.stringify(b)?.slice(0, 120)}`;
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return `${path}: array ≠ object`;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return `${path}: ${a.length} items ≠ ${b.length} items`;
+    for (let i = 0; i < a.length; i++) {
+      const diff = difference(a[i], b[i], `${path}[${i}]`);
+      if (diff) return diff;
+    }
+    return null;
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
+  for (const key of keys) {
+    const diff = difference(ao[key], bo[key], `${path}.${key}`);
+    if (diff) return diff;
+  }
+  return null;
+}
+
+function requireClean(system: SystemName, operation: Operation, response: GraphQLResponse): Record<string, unknown> {
+  if (response.status !== 200 || response.body.errors || !response.body.data || typeof response.body.data !== 'object') {
+    throw new Error(`${system} answered ${operation.name} with ${response.status}: ${JSON.stringify(response.body).slice(0, 600)}`);
+  }
+  return response.body.data as Record<string, unknown>;
+}
+
+export interface Cost {
+  /** HTTP requests that reached the subgraphs for one client request. */
+  subgraphRequests: number;
+  /** SQL statements sent by the services' (or the monolith's) Prisma clients for one client request. */
+  sqlStatements: number;
+  bySubgraph: Record<string, { requests: number; statements: number }>;
+}
+
+/** Sums the counters of every process in the fleet (subgraphs and the monolith). */
+export async function countersOf(fleet: Fleet): Promise<Map<string, { requests: number; statements: number }>> {
+  const processes = [...fleet.subgraphs.values(), ...(fleet.systems.has('monolith') ? [fleet.systems.get('monolith')!] : [])];
+  const counters = await Promise.all(processes.map(async (p) => [p.name, await p.counters()] as const));
+  return new Map(counters);
+}
+
+export function costBetween(
+  before: Map<string, { requests: number; statements: number }>,
+  after: Map<string, { requests: number; statements: number }>,
+  system: SystemName,
+  operations: number,
+): Cost {
+  const bySubgraph: Cost['bySubgraph'] = {};
+  let subgraphRequests = 0;
+  let sqlStatements = 0;
+  for (const [name, end] of after) {
+    const start = before.get(name) ?? { requests: 0, statements: 0 };
+    const requests = (end.requests - start.requests) / operations;
+    const statements = (end.statements - start.statements) / operations;
+    if (name !== 'monolith') subgraphRequests += requests;
+    // Work the monolith did belongs to the monolith only, the subgraphs' to the other three.
+    if ((name === 'monolith') === (system === 'monolith')) sqlStatements += statements;
+    if (requests > 0 || statements > 0) bySubgraph[name] = { requests, statements };
+  }
+  return { subgraphRequests, sqlStatements, bySubgraph };
+}
+
+/**
+ * Before any timing: every read operation, with the first `samples` variable sets, on every
+ * system; no errors allowed and the data must be deep-equal across systems. The cost of one
+ * request (subgraph requests, SQL statements) is counted on the way. Reads only: the write is
+ * checked by checkWrite, after this, because the supergraph systems share the services' databases.
+ */
+export async function checkReads(
+  fleet: Fleet,
+  operation: Operation,
+  shape: DataShape,
+  samples: number,
+): Promise<Map<SystemName, Cost>> {
+  const costs = new Map<SystemName, Cost>();
+  for (let i = 0; i < samples; i++) {
+    const variables = operation.variables(i, shape);
+    let reference: { system: SystemName; data: unknown } | null = null;
+    for (const [system, process] of fleet.systems) {
+      const before = await countersOf(fleet);
+      const data = requireClean(system, operation, await post(process.url, operation.query, variables));
+      if (i === 0) costs.set(system, costBetween(before, await countersOf(fleet), system, 1));
+      if (!reference) {
+        reference = { system, data };
+        continue;
+      }
+      const diff = difference(reference.data, data);
+      if (diff) {
+        throw new Error(`${operation.name} ${JSON.stringify(variables)}: ${system} differs from ${reference.system} at ${diff}`);
+      }
+    }
+  }
+  return costs;
+}
+
+/**
+ * The write on every system: two restocks of one product (+1, then +2) must succeed, the second
+ * must report exactly 2 more units than the first, and everything but the stock must be the same
+ * on every system (the supergraph systems share inventory's database, the monolith has its own).
+ */
+export async function checkWrite(fleet: Fleet, operation: Operation, shape: DataShape): Promise<Map<SystemName, Cost>> {
+  const costs = new Map<SystemName, Cost>();
+  const base = operation.variables(0, shape);
+  const stockOf = (data: Record<string, unknown>) => Number((data.restock as { product: { stock: number } }).product.stock);
+  let reference: { system: SystemName; data: unknown } | null = null;
+  // The first write to each database starts from the same stock: +1 must give the same number.
+  const firstWrite = new Map<'services' | 'monolith', { system: SystemName; stock: number }>();
+  for (const [system, process] of fleet.systems) {
+    const before = await countersOf(fleet);
+    const first = requireClean(system, operation, await post(process.url, operation.query, { ...base, quantity: 1 }));
+    costs.set(system, costBetween(before, await countersOf(fleet), system, 1));
+    const database = system === 'monolith' ? 'monolith' : 'services';
+    if (!firstWrite.has(database)) firstWrite.set(database, { system, stock: stockOf(first) });
+    const second = requireClean(system, operation, await post(process.url, operation.query, { ...base, quantity: 2 }));
+    if (stockOf(second) !== stockOf(first) + 2) {
+      throw new Error(`${system}: restock +2 after +1 went from stock ${stockOf(first)} to ${stockOf(second)}`);
+    }
+    const withoutStock = (data: Record<string, unknown>) => {
+      const { product } = data.restock as { product: Record<string, unknown> };
+      const { stock: _stock, ...rest } = product;
+      return rest;
+    };
+    if (!reference) {
+      reference = { system, data: withoutStock(second) };
+      continue;
+    }
+    const diff = difference(reference.data, withoutStock(second));
+    if (diff) throw new Error(`${operation.name}: ${system} differs from ${reference.system} at ${diff}`);
+  }
+  const [services, monolith] = [firstWrite.get('services'), firstWrite.get('monolith')];
+  if (services && monolith && services.stock !== monolith.stock) {
+    throw new Error(`restock +1: ${services.system} gave stock ${services.stock}, ${monolith.system} gave ${monolith.stock} from the same data`);
+  }
+  return costs;
+}

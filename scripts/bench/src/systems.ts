@@ -1,0 +1,288 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DataSet } from './data.ts';
+import type { ChildMessage, Counters } from './ipc.ts';
+import { SERVICE_NAMES, type ServiceName } from './services.ts';
+
+/** Router variables a user may set for a run (recorded in the results); unset = the shipped default. */
+export const ROUTER_SETTINGS = ['ROUTER_WORKERS', 'SUBGRAPH_COALESCE_QUERIES', 'SUBGRAPH_MAX_SOCKETS', 'SUBGRAPH_TIMEOUT_MS'] as const;
+
+/** The four systems under test, in the order they are run within a round. */
+export const SYSTEM_NAMES = ['router', 'apollo-gateway', 'hive-gateway', 'monolith'] as const;
+export type SystemName = (typeof SYSTEM_NAMES)[number];
+
+export const SYSTEM_LABELS: Record<SystemName, string> = {
+  router: 'this supergraph (our router)',
+  'apollo-gateway': 'stock @apollo/gateway',
+  'hive-gateway': 'Hive Gateway',
+  monolith: 'monolith (one server, one database)',
+};
+
+const SUPERGRAPH = fileURLToPath(new URL('../../../router/supergraph.graphql', import.meta.url));
+/** Our router exactly as shipped: its own main.ts, configured through its environment. */
+const ROUTER_MAIN = join(dirname(fileURLToPath(import.meta.resolve('@commerce/router'))), 'main.ts');
+const processScript = (name: string) => fileURLToPath(new URL(`./processes/${name}.ts`, import.meta.url));
+
+/** A server process the benchmark started: where to reach it, its pid (for RSS), its counters. */
+export class ServerProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  url = '';
+  private nextId = 1;
+  private readonly pending = new Map<number, (counters: Counters) => void>();
+  private readonly output: string[] = [];
+  exited = false;
+
+  constructor(name: string, child: ChildProcess) {
+    this.name = name;
+    this.child = child;
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        this.output.push(chunk);
+        if (this.output.length > 50) this.output.shift();
+      });
+    }
+    child.on('message', (message: ChildMessage) => {
+      if (message.type === 'stats') {
+        this.pending.get(message.id)?.({ requests: message.requests, statements: message.statements });
+        this.pending.delete(message.id);
+      }
+    });
+    child.on('exit', () => {
+      this.exited = true;
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  /** The last lines the process printed, for error messages. */
+  tail(): string {
+    return this.output.join('').split('\n').slice(-15).join('\n');
+  }
+
+  /** Waits for the process's `ready` message (IPC children) or for its /health to answer. */
+  async ready(timeoutMs: number, healthUrl?: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    if (healthUrl) {
+      while (Date.now() < deadline && !this.exited) {
+        try {
+          if ((await fetch(healthUrl, { signal: AbortSignal.timeout(1_000) })).ok) return;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      throw new Error(`${this.name} did not become healthy within ${timeoutMs} ms${this.exited ? ' (it exited)' : ''}:\n${this.tail()}`);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name} did not start within ${timeoutMs} ms:\n${this.tail()}`)), timeoutMs);
+      this.child.on('message', (message: ChildMessage) => {
+        if (message.type === 'ready') {
+          clearTimeout(timer);
+          this.url = message.url;
+          resolve();
+        } else if (message.type === 'failed') {
+          clearTimeout(timer);
+          reject(new Error(`${this.name} failed to start: ${message.error}`));
+        }
+      });
+      this.child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.name} exited (${signal ?? `code ${code}`}) before it was ready:\n${this.tail()}`));
+      });
+    });
+  }
+
+  /** Its counters since it started (zero for processes without any). */
+  async counters(): Promise<Counters> {
+    if (!this.child.connected) return { requests: 0, statements: 0 };
+    const id = this.nextId++;
+    return new Promise<Counters>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name} did not report its counters`)), 5_000);
+      this.pending.set(id, (counters) => {
+        clearTimeout(timer);
+        resolve(counters);
+      });
+      this.child.send({ type: 'stats', id });
+    });
+  }
+
+  /** SIGTERM, then SIGKILL after a grace period. */
+  async stop(graceMs = 5_000): Promise<void> {
+    if (this.exited || this.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  killNow(): void {
+    if (!this.exited && this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+// Own process group (detached): a terminal's Ctrl-C reaches only the benchmark, which stops its
+// processes itself. NODE_ENV=production for everything: the router then runs as deployed.
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: '1', ...extra };
+}
+
+function forkScript(name: string, script: string, args: string[]): ServerProcess {
+  const child = fork(processScript(script), args, { execArgv: [], env: childEnv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+  return new ServerProcess(name, child);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Where the gateways' copy of the supergraph (routing URLs rewritten) is written for a data size. */
+export function supergraphCopy(size: string): string {
+  return join(tmpdir(), `bench-supergraph-${process.pid}-${size}.graphql`);
+}
+
+export interface Fleet {
+  subgraphs: Map<ServiceName, ServerProcess>;
+  systems: Map<SystemName, ServerProcess>;
+  all(): ServerProcess[];
+  stop(): Promise<void>;
+  killNow(): void;
+}
+
+/**
+ * Starts the five subgraphs on the data set's databases, then every system: our router (its own
+ * main.ts), stock @apollo/gateway and Hive Gateway in front of the same subgraphs, and the
+ * monolith on its own database. Each in its own process, so each one's memory is its own.
+ */
+export async function startFleet(
+  data: DataSet,
+  options: { subgraphPool: number; monolithPool: number; systems: readonly SystemName[] },
+  register: (fleet: Fleet) => void,
+): Promise<Fleet> {
+  const subgraphs = new Map<ServiceName, ServerProcess>();
+  const systems = new Map<SystemName, ServerProcess>();
+  const fleet: Fleet = {
+    subgraphs,
+    systems,
+    all: () => [...systems.values(), ...subgraphs.values()],
+    async stop() {
+      await Promise.all([...systems.values()].map((p) => p.stop()));
+      await Promise.all([...subgraphs.values()].map((p) => p.stop()));
+    },
+    killNow() {
+      for (const p of fleet.all()) p.killNow();
+    },
+  };
+  register(fleet);
+
+  for (const service of SERVICE_NAMES) {
+    subgraphs.set(service, forkScript(service, 'subgraph', [service, data.urls[service], String(options.subgraphPool)]));
+  }
+  await Promise.all([...subgraphs.values()].map((p) => p.ready(60_000)));
+
+  // The gateways other than ours read a copy of the supergraph whose routing URLs are the running subgraphs'.
+  let supergraph = await readFile(SUPERGRAPH, 'utf8');
+  for (const [service, process] of subgraphs) {
+    supergraph = supergraph.replace(new RegExp(`(@join__graph\\(name: "${service}", url: ")[^"]*(")`), `$1${process.url}$2`);
+  }
+  const rewritten = supergraphCopy(data.size);
+  await writeFile(rewritten, supergraph);
+
+  for (const system of options.systems) {
+    if (system === 'router') {
+      const port = await freePort();
+      const env: Record<string, string> = { HOST: '127.0.0.1', ROUTER_PORT: String(port) };
+      for (const [service, p] of subgraphs) env[`SUBGRAPH_${service.toUpperCase()}_URL`] = p.url;
+      const child = spawn(process.execPath, [ROUTER_MAIN], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const router = new ServerProcess('router', child);
+      systems.set('router', router);
+      await router.ready(30_000, `http://127.0.0.1:${port}/health`);
+      router.url = `http://127.0.0.1:${port}/graphql`;
+    } else if (system === 'apollo-gateway' || system === 'hive-gateway') {
+      const p = forkScript(system, system, [rewritten]);
+      systems.set(system, p);
+      await p.ready(60_000);
+    } else {
+      const p = forkScript('monolith', 'monolith', [data.urls.monolith, String(options.monolithPool)]);
+      systems.set('monolith', p);
+      await p.ready(60_000);
+    }
+  }
+  return fleet;
+}
+
+/** VmRSS and VmHWM of a process, in MB (Linux /proc); null when unavailable. */
+export async function memoryOf(pid: number): Promise<{ rssMb: number; hwmMb: number } | null> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+    return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time a process has used so far (user + system), in ms (Linux /proc); 0 when unavailable. */
+export async function cpuMsOf(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy and total CPU time of the whole machine so far, in ms (every core; Linux /proc/stat). */
+export async function machineCpuMs(): Promise<{ busy: number; total: number }> {
+  try {
+    const [line] = (await readFile('/proc/stat', 'utf8')).split('\n');
+    const ticks = (line ?? '').trim().split(/\s+/).slice(1).map(Number);
+    const total = ticks.reduce((sum, t) => sum + t, 0);
+    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+    return { busy: ((total - idle) * 1000) / CLOCK_TICKS, total: (total * 1000) / CLOCK_TICKS };
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+}
+
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
+/**
+ * A process and every process below it (Linux /proc): a router started with ROUTER_WORKERS > 1
+ * serves from node:cluster workers, and its memory and CPU are theirs together.
+ */
+export async function processTree(pid: number): Promise<number[]> {
+  const parents = new Map<number, number>();
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [child, parent] of parents) if (parent === tree[i]) tree.push(child);
+  }
+  return tree;
+}
