@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadEnv, logLevel, port } from '@commerce/service-kit';
+import { ConfigError, loadEnv, logLevel, port } from '@commerce/service-kit/core';
 import { z } from 'zod';
 
 export const DEFAULT_SUPERGRAPH = fileURLToPath(new URL('../supergraph.graphql', import.meta.url));

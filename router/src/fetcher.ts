@@ -1,6 +1,6 @@
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { ErrorCode } from '@commerce/service-kit';
+import { ErrorCode } from '@commerce/service-kit/core';
 import { GraphQLError } from 'graphql';
 
 /**

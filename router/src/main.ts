@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { readFile } from 'node:fs/promises';
-import { ConfigError, createLogger, runProcess } from '@commerce/service-kit';
+import { ConfigError, createLogger, runProcess } from '@commerce/service-kit/core';
 import { loadRouterEnv } from './env.ts';
 import { resolveEndpoints, startRouter } from './router.ts';
 

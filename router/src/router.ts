@@ -1,6 +1,6 @@
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createHttpHandler, createLogger, describeError, listen, maskError, type Logger, type RunningServer } from '@commerce/service-kit';
+import { createHttpHandler, createLogger, describeError, listen, maskError, type Logger, type RunningServer } from '@commerce/service-kit/core';
 import { overrideVariable } from './env.ts';
 import { createSubgraphFetcher } from './fetcher.ts';
 

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { SERVER_NODE_FLAGS } from '@commerce/service-kit/core';
 import { readSubgraphs, REPO_ROOT } from './composition.ts';
 
 const COLORS = [36, 32, 33, 35, 34, 91];
@@ -38,7 +39,7 @@ function prefix(name: string, index: number): string {
 
 function launch(name: string, cwd: string, env: Record<string, string>, index: number): ChildProcess {
   // Own process group: a terminal's Ctrl-C reaches only this runner, which stops children in order.
-  const child = spawn(process.execPath, ['src/main.ts'], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, 'src/main.ts'], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { SERVER_NODE_FLAGS } from '@commerce/service-kit/core';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -136,7 +137,8 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function forkScript(name: string, script: string, args: string[]): ServerProcess {
-  const child = fork(processScript(script), args, { execArgv: [], env: childEnv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+  // Every system gets the same Node flags as our shipped servers, so only the software differs.
+  const child = fork(processScript(script), args, { execArgv: [...SERVER_NODE_FLAGS], env: childEnv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
   return new ServerProcess(name, child);
 }
 
@@ -208,7 +210,7 @@ export async function startFleet(
       const port = await freePort();
       const env: Record<string, string> = { HOST: '127.0.0.1', ROUTER_PORT: String(port) };
       for (const [service, p] of subgraphs) env[`SUBGRAPH_${service.toUpperCase()}_URL`] = p.url;
-      const child = spawn(process.execPath, [ROUTER_MAIN], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ROUTER_MAIN], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       const router = new ServerProcess('router', child);
       systems.set('router', router);
       await router.ready(30_000, `http://127.0.0.1:${port}/health`);

@@ -1,0 +1,18 @@
+// What any server here is built from, without the database platform or the subgraph machinery:
+// the router imports this, so it never loads PGlite, Prisma adapters or pg (about 30 MB of RSS).
+export { ConfigError, loadEnv, logLevel, port } from './env.ts';
+export { badUserInput, conflict, ErrorCode, maskError, notFound } from './errors.ts';
+export { createHttpHandler, listen } from './http.ts';
+export type { HttpOptions, RunningServer } from './http.ts';
+export { runProcess } from './lifecycle.ts';
+export type { Started } from './lifecycle.ts';
+export { createLogger, describeError } from './logger.ts';
+export type { Logger, LogLevel } from './logger.ts';
+
+/**
+ * Node flags every server process here is started with. V8 lets the young generation grow to
+ * ~130 MB under load by default; capped at 8 MB per semi-space, the router's peak RSS under load
+ * fell from 304–385 MB to 204 MB with throughput unchanged (npm run bench). It must be given on
+ * the command line: set at runtime, V8 ignores it.
+ */
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8'] as const;
