@@ -1,3 +1,5 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Database } from '@commerce/db';
 /**
  * The few messages between the benchmark and the processes it starts. Every server process says
  * `ready` once listening and answers `stats` with its counters since it started: requests that
@@ -31,6 +33,25 @@ export function serveCounters(counters: Counters, stop: () => Promise<void>): vo
   process.on('disconnect', shutdown);
   // The benchmark owns Ctrl-C: it stops every process itself, in order.
   process.on('SIGINT', () => {});
+}
+
+/**
+ * For a server backed by one database (a subgraph, the monolith): counts the requests reaching its
+ * GraphQL endpoint and the statements its Prisma client sends, serves them, and says ready.
+ */
+export function announceServer(running: { server: Server; stop(): Promise<void> }, database: Database, url: string): void {
+  const counters: Counters = { requests: 0, statements: 0 };
+  running.server.on('request', (request: IncomingMessage) => {
+    if (request.url?.startsWith('/graphql')) counters.requests++;
+  });
+  database.onStatement(() => {
+    counters.statements++;
+  });
+  serveCounters(counters, async () => {
+    await running.stop();
+    await database.close();
+  });
+  send({ type: 'ready', url });
 }
 
 export function send(message: ChildMessage): void {

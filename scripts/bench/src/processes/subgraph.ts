@@ -4,7 +4,7 @@
 import { openDatabase } from '@commerce/db';
 import { createLogger, startSubgraph } from '@commerce/service-kit';
 import { isServiceName, loadDefinition } from '../services.ts';
-import { send, serveCounters, startChild, type Counters } from '../ipc.ts';
+import { announceServer, startChild } from '../ipc.ts';
 
 await startChild(async () => {
   const [service, url, poolMax] = process.argv.slice(2);
@@ -17,16 +17,5 @@ await startChild(async () => {
     pool: { max: Number(poolMax ?? 10), connectTimeoutMs: 5_000, idleTimeoutMs: 10_000, applicationName: service },
   });
   const running = await startSubgraph(definition, { database, host: '127.0.0.1', port: 0, logger: createLogger(service, 'error') });
-  const counters: Counters = { requests: 0, statements: 0 };
-  running.server.on('request', (request) => {
-    if (request.url?.startsWith('/graphql')) counters.requests++;
-  });
-  database.onStatement(() => {
-    counters.statements++;
-  });
-  serveCounters(counters, async () => {
-    await running.stop();
-    await database.close();
-  });
-  send({ type: 'ready', url: running.url });
+  announceServer(running, database, running.url);
 });
