@@ -103,8 +103,7 @@ export async function migrate(db: Database, migrationsDir: string): Promise<Migr
 async function applyPending(service: string, session: SqlSession, local: LocalMigration[]): Promise<MigrationReport> {
   // Create only when missing: CREATE … IF NOT EXISTS still needs CREATE on the schema, which a
   // role without DDL rights (rightly) lacks even when provisioning already made the table.
-  const [table] = await session.query<{ exists: string | null }>(`SELECT to_regclass('"_prisma_migrations"')::text AS exists`);
-  if (!table?.exists) {
+  if (!(await hasMigrationsTable(session))) {
     await session.exec(CREATE_MIGRATIONS_TABLE).catch((error: Error) => {
       throw new MigrationError(`${service}: cannot create _prisma_migrations (${error.message}). Migrate with the service's migrator role.`);
     });
@@ -178,12 +177,16 @@ async function applyOne(service: string, session: SqlSession, migration: LocalMi
 export async function pendingMigrations(db: Database, migrationsDir: string): Promise<string[]> {
   const local = await readMigrations(migrationsDir);
   const applied = await db.withSession(async (session) => {
-    const [table] = await session.query<{ exists: string | null }>(`SELECT to_regclass('"_prisma_migrations"')::text AS exists`);
-    if (!table?.exists) return new Set<string>();
+    if (!(await hasMigrationsTable(session))) return new Set<string>();
     const rows = await session.query<{ migration_name: string }>(
       `SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
     );
     return new Set(rows.map((row) => row.migration_name));
   });
   return local.filter((migration) => !applied.has(migration.name)).map((migration) => migration.name);
+}
+
+async function hasMigrationsTable(session: SqlSession): Promise<boolean> {
+  const [table] = await session.query<{ exists: string | null }>(`SELECT to_regclass('"_prisma_migrations"')::text AS exists`);
+  return Boolean(table?.exists);
 }

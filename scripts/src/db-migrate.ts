@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { databaseOptionsFromEnv, migrate, openDatabase, pendingMigrations, readMigrations } from '@commerce/db';
 import type { BaseContext } from '@apollo/server';
-import type { PrismaLikeClient, SubgraphDefinition } from '@commerce/service-kit';
+import { seedDatabase, type PrismaLikeClient, type SubgraphDefinition } from '@commerce/service-kit';
 import { readSubgraphs, REPO_ROOT } from './composition.ts';
 
 let args;
@@ -56,11 +56,6 @@ process.exit(failed ? 1 : 0);
 async function seedService(name: string, db: Awaited<ReturnType<typeof openDatabase>>): Promise<void> {
   const module: Record<string, SubgraphDefinition<PrismaLikeClient, BaseContext>> = await import(`@commerce/subgraph-${name}`);
   const definition = module[name];
-  if (!definition?.seed) throw new Error(`@commerce/subgraph-${name} exports no seed`);
-  const client = definition.createClient(db.adapter);
-  try {
-    await definition.seed(client);
-  } finally {
-    await client.$disconnect();
-  }
+  if (!definition) throw new Error(`@commerce/subgraph-${name} exports no definition named ${name}`);
+  await seedDatabase(definition, db);
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type Database } from '@commerce/db';
 import { freshTestDatabase, provisionTestServices, type ProvisionedTestServices } from '@commerce/db/testing';
-import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '@commerce/service-kit';
+import { seedDatabase, startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '@commerce/service-kit';
 import { accounts } from '@commerce/subgraph-accounts';
 import { inventory } from '@commerce/subgraph-inventory';
 import { orders } from '@commerce/subgraph-orders';
@@ -56,14 +56,14 @@ export async function startSupergraph(options: { postgresAdminUrl?: string } = {
       if (provisioned) {
         const owner = await openDatabase({ service: name, kind: 'postgres', url: provisioned.migratorUrl(name), pool: { max: 1 } });
         try {
-          await seed(definition, owner);
+          await seedDatabase(definition, owner);
         } finally {
           await owner.close();
         }
         database = await openDatabase({ service: name, kind: 'postgres', url: provisioned.appUrl(name), pool: { max: 5 } });
       } else {
         database = await freshTestDatabase(definition.name, fileURLToPath(definition.migrations));
-        await seed(definition, database);
+        await seedDatabase(definition, database);
       }
       const running = await startSubgraph(definition, { database });
       services.set(name, { definition, database, running, port: running.port });
@@ -157,12 +157,3 @@ export async function startSupergraph(options: { postgresAdminUrl?: string } = {
 }
 
 export type Supergraph = Awaited<ReturnType<typeof startSupergraph>>;
-
-async function seed(definition: SubgraphDefinition<any, any>, database: Database): Promise<void> {
-  const client = definition.createClient(database.adapter);
-  try {
-    await definition.seed?.(client);
-  } finally {
-    await client.$disconnect();
-  }
-}

@@ -1,17 +1,13 @@
-export { ConfigError, loadEnv, loadSubgraphEnv, logLevel, port } from './env.ts';
+// Everything a subgraph is built from. `core.ts` is the part servers without a database use.
+export * from './core.ts';
+export { loadSubgraphEnv } from './env.ts';
 export type { SubgraphEnv } from './env.ts';
-export { badUserInput, conflict, ErrorCode, guardWrite, maskError, notFound, translateDatabaseError } from './errors.ts';
-export { createHttpHandler, listen } from './http.ts';
-export type { HttpOptions, RunningServer } from './http.ts';
+export { guardWrite, translateDatabaseError } from './errors.ts';
 export { encodeCursor, parseId, parsePage, requireEmail, requireInt, requireText, toConnection, tryParseId } from './input.ts';
 export type { Page, PageArgs, PageBounds } from './input.ts';
-export { byKeys, createLoader, createTopPerKeyLoader, groupByKeys, topPerKeyStatement } from './loaders.ts';
+export { byKeys, createLoader, createTopPerKeyLoader, groupByKeys } from './loaders.ts';
 export type { DataLoader, TopKey, TopPerKeyQuery } from './loaders.ts';
-export { createLogger, describeError } from './logger.ts';
-export type { Logger, LogLevel } from './logger.ts';
 export { DateTime } from './scalars.ts';
 export { randomInt, SEED, seedDate, seededRandom, seedProductPriceCents, seedUserEmail } from './seed.ts';
-export { buildSubgraphApolloServer, loadSchemaSource, prepareDatabase, runSubgraph, startSubgraph } from './subgraph.ts';
+export { buildSubgraphApolloServer, prepareDatabase, runSubgraph, seedDatabase, startSubgraph } from './subgraph.ts';
 export type { PrismaLikeClient, RunningSubgraph, SubgraphDefinition } from './subgraph.ts';
-export { runProcess } from './lifecycle.ts';
-export type { Started } from './lifecycle.ts';

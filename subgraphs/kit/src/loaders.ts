@@ -61,7 +61,7 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
  * which the (key, order) index serves without sorting. A batch asking for different N uses the
  * largest and trims per key.
  */
-export function topPerKeyStatement(query: TopPerKeyQuery, keys: readonly number[], limit: number) {
+function topPerKeyStatement(query: TopPerKeyQuery, keys: readonly number[], limit: number) {
   const identifiers = [query.table, query.keyColumn, ...Object.values(query.columns)];
   for (const name of identifiers) {
     if (!IDENTIFIER.test(name)) throw new Error(`topPerKeyStatement: "${name}" is not a plain identifier`);

@@ -33,15 +33,11 @@ export interface PrismaLikeClient {
   $disconnect(): Promise<void>;
 }
 
-export function loadSchemaSource(schema: URL): string {
-  return readFileSync(fileURLToPath(schema), 'utf8');
-}
-
 export function buildSubgraphApolloServer<Client extends PrismaLikeClient, Context extends BaseContext>(
   definition: SubgraphDefinition<Client, Context>,
   logger: Logger,
 ): ApolloServer<Context> {
-  const typeDefs = parse(loadSchemaSource(definition.schema));
+  const typeDefs = parse(readFileSync(fileURLToPath(definition.schema), 'utf8'));
   return new ApolloServer<Context>({
     // Codegen's resolver types are stricter than (and compatible with) Apollo's loose map type.
     schema: buildSubgraphSchema([{ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<Context> }]),
@@ -121,13 +117,22 @@ export async function prepareDatabase<Client extends PrismaLikeClient, Context e
   const report = await migrate(database, migrationsDir);
   if (report.applied.length > 0) logger.info('applied migrations', { migrations: report.applied });
   if (report.fresh && definition.seed) {
-    const client = definition.createClient(database.adapter);
-    try {
-      await definition.seed(client);
-      logger.info('seeded a fresh database');
-    } finally {
-      await client.$disconnect();
-    }
+    await seedDatabase(definition, database);
+    logger.info('seeded a fresh database');
+  }
+}
+
+/** Loads a service's seed data into a database through its own client, then lets the client go. */
+export async function seedDatabase<Client extends PrismaLikeClient, Context extends BaseContext>(
+  definition: SubgraphDefinition<Client, Context>,
+  database: Database,
+): Promise<void> {
+  if (!definition.seed) throw new Error(`${definition.name} has no seed`);
+  const client = definition.createClient(database.adapter);
+  try {
+    await definition.seed(client);
+  } finally {
+    await client.$disconnect();
   }
 }
 
