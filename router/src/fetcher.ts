@@ -1,15 +1,19 @@
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode } from '@commerce/service-kit/core';
+import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import { GraphQLError } from 'graphql';
 
 /**
  * How the router calls a subgraph: node:http on a keep-alive connection pool (one per subgraph),
- * with a deadline, and errors that name the subgraph but never its internal URL. The gateway has
- * no timeout of its own, and its default fetcher's errors carry the URL.
+ * a deadline per attempt, retries for queries, a circuit breaker, and errors that name the
+ * subgraph but never its internal URL. The gateway has none of these of its own, and its default
+ * fetcher's errors carry the URL.
  */
 export interface SubgraphFetcherOptions {
   name: string;
+  /** Deadline of one attempt: connection, request and the whole response. */
   timeoutMs: number;
   /** Open connections per subgraph, at most. */
   maxSockets: number;
@@ -19,10 +23,55 @@ export interface SubgraphFetcherOptions {
    * caller, so two users never share a response.
    */
   coalesce: boolean;
+  /** Retries of queries; defaults in DEFAULT_RETRY. */
+  retry?: Partial<RetryOptions>;
+  /** The circuit breaker of this subgraph; defaults in DEFAULT_BREAKER. */
+  breaker?: Partial<BreakerOptions>;
+  /** Called on every breaker transition (for logs). */
+  onStateChange?: (name: string, state: BreakerState) => void;
+}
+
+export interface RetryOptions {
+  /** Attempts in all, the first included; 1 disables retries. */
+  maxAttempts: number;
+  /** Backoff before retry n is random in [0, min(maxDelayMs, baseDelayMs × 2^(n−1))) (full jitter). */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /**
+   * What one exchange may take with its retries: a retry starts only if its backoff and a full
+   * deadline fit in what is left. Default 2 × timeoutMs.
+   */
+  budgetMs?: number;
+}
+
+export interface BreakerOptions {
+  /** Consecutive failed attempts that open the breaker. */
+  consecutiveFailures: number;
+  /** How long it stays open before one trial request is let through. */
+  halfOpenAfterMs: number;
+}
+
+export const DEFAULT_RETRY: Readonly<Required<Omit<RetryOptions, 'budgetMs'>>> = { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 500 };
+export const DEFAULT_BREAKER: Readonly<BreakerOptions> = { consecutiveFailures: 5, halfOpenAfterMs: 5_000 };
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface SubgraphHealth {
+  state: BreakerState;
+  /** Failed attempts in a row so far (reset by any success). */
+  consecutiveFailures: number;
 }
 
 /** Headers whose values identify a caller: requests differing in them are never coalesced. */
 const IDENTITY_HEADERS = ['authorization', 'cookie', 'x-user-id', 'x-api-key'];
+
+/**
+ * Errors before any response where another attempt can help: the subgraph refused or dropped the
+ * connection (restarting, or a pooled keep-alive socket it had just closed).
+ */
+const RETRYABLE_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN']);
+/** Answers from a proxy or an overloaded subgraph that say "try again". A 500 is a bug: not retried. */
+const RETRYABLE_STATUSES = new Set([502, 503, 504]);
 
 interface BufferedResponse {
   status: number;
@@ -30,66 +79,155 @@ interface BufferedResponse {
   body: string;
 }
 
-export type Fetcher = (url: string, init?: { method?: string; headers?: Record<string, string> | Headers; body?: string }) => Promise<Response>;
+type FetcherInit = { method?: string; headers?: Record<string, string> | Headers; body?: string };
 
-export function createSubgraphFetcher(options: SubgraphFetcherOptions): Fetcher & { destroy(): void } {
+export type Fetcher = (url: string, init?: FetcherInit) => Promise<Response>;
+
+export type SubgraphFetcher = Fetcher & {
+  /** The breaker's state, for readiness. */
+  health(): SubgraphHealth;
+  destroy(): void;
+};
+
+export function createSubgraphFetcher(options: SubgraphFetcherOptions): SubgraphFetcher {
+  const { name, timeoutMs } = options;
+  // Field by field: an option given as undefined (an unset env var) takes its default.
+  const retry = {
+    maxAttempts: options.retry?.maxAttempts ?? DEFAULT_RETRY.maxAttempts,
+    baseDelayMs: options.retry?.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
+    maxDelayMs: options.retry?.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
+    budgetMs: options.retry?.budgetMs ?? 2 * timeoutMs,
+  };
+  const breakerOptions = {
+    consecutiveFailures: options.breaker?.consecutiveFailures ?? DEFAULT_BREAKER.consecutiveFailures,
+    halfOpenAfterMs: options.breaker?.halfOpenAfterMs ?? DEFAULT_BREAKER.halfOpenAfterMs,
+  };
+  check(name, 'timeoutMs', timeoutMs, 1);
+  check(name, 'retry.maxAttempts', retry.maxAttempts, 1);
+  check(name, 'retry.baseDelayMs', retry.baseDelayMs, 0);
+  check(name, 'retry.maxDelayMs', retry.maxDelayMs, 0);
+  check(name, 'retry.budgetMs', retry.budgetMs, 0);
+  check(name, 'breaker.consecutiveFailures', breakerOptions.consecutiveFailures, 1);
+  check(name, 'breaker.halfOpenAfterMs', breakerOptions.halfOpenAfterMs, 0);
+
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' as const };
   const agent = new Agent(agentOptions);
   const secureAgent = new HttpsAgent(agentOptions);
   const inflight = new Map<string, Promise<BufferedResponse>>();
 
+  // One breaker per subgraph. Every attempt counts: a network error (refused, reset, deadline) or a
+  // 5xx answer is a failure; any other answer, 4xx and 200-with-errors included, is a success.
+  const counter = new ConsecutiveBreaker(breakerOptions.consecutiveFailures);
+  const breaker: CircuitBreakerPolicy = circuitBreaker(
+    handleWhen((error) => error instanceof AttemptError).orWhenResult((response) => (response as BufferedResponse).status >= 500),
+    { halfOpenAfter: breakerOptions.halfOpenAfterMs, breaker: counter },
+  );
+  const { onStateChange } = options;
+  if (onStateChange) {
+    breaker.onStateChange((state) => {
+      try {
+        onStateChange(name, stateName(state));
+      } catch {
+        // Runs inside a request's exchange: a failing listener must not fail the request.
+      }
+    });
+  }
+
+  const unavailable = () =>
+    new GraphQLError(`The ${name} service is unavailable`, { extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, serviceName: name } });
+  const deadlineExceeded = () =>
+    new GraphQLError(`The ${name} service did not answer within ${timeoutMs} ms`, {
+      extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, serviceName: name },
+    });
+
+  /** One attempt, bounded by the deadline; failures say whether they happened before a response. */
   const send = (url: URL, method: string, headers: Record<string, string>, body: string | undefined) =>
     new Promise<BufferedResponse>((resolve, reject) => {
       const secure = url.protocol === 'https:';
+      let responded = false;
+      let timedOut = false;
+      const fail = (error: NodeJS.ErrnoException) => reject(new AttemptError(timedOut, !timedOut && !responded && RETRYABLE_ERRORS.has(error.code ?? '')));
       const call = (secure ? httpsRequest : httpRequest)(
         url,
-        { method, headers, agent: secure ? secureAgent : agent, timeout: options.timeoutMs },
+        { method, headers, agent: secure ? secureAgent : agent, timeout: timeoutMs },
         (response) => {
+          responded = true;
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('end', () => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
-          response.on('error', reject);
+          response.on('error', fail);
         },
       );
-      // The socket timeout covers idle gaps; the deadline covers the whole exchange.
-      const deadline = setTimeout(() => call.destroy(new DeadlineError()), options.timeoutMs);
-      call.on('timeout', () => call.destroy(new DeadlineError()));
-      call.on('error', reject);
+      // The socket timeout covers idle gaps; the deadline covers the whole exchange (a subgraph
+      // that trickles bytes never goes idle).
+      const expire = () => {
+        timedOut = true;
+        call.destroy(new AttemptError(true, false));
+      };
+      const deadline = setTimeout(expire, timeoutMs);
+      call.on('timeout', expire);
+      call.on('error', fail);
       call.on('close', () => clearTimeout(deadline));
       call.end(body);
     });
 
-  const fetcher = async (input: string, init: { method?: string; headers?: Record<string, string> | Headers; body?: string } = {}) => {
+  /**
+   * An exchange through the breaker, retried for queries. `query` is undefined until it matters:
+   * deciding it parses the body, which only a failure pays for.
+   */
+  const exchange = async (url: URL, method: string, headers: Record<string, string>, body: string | undefined, query: boolean | undefined) => {
+    const started = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      // cockatiel lets callers wait for a half-open trial to finish (up to a whole deadline when
+      // the subgraph hangs); fail them at once instead, as while open.
+      if (breaker.state === CircuitState.HalfOpen) throw unavailable();
+      let retryable: boolean;
+      try {
+        const response = await breaker.execute(() => send(url, method, headers, body));
+        if (response.status < 500) return response;
+        retryable = RETRYABLE_STATUSES.has(response.status);
+      } catch (error) {
+        // Open: fail at once. Anything but a network failure (a header Node refuses) is no sign
+        // of the subgraph's health, but the client still only learns "unavailable".
+        if (!(error instanceof AttemptError)) throw unavailable();
+        // A deadline is never retried: it has used the budget of an attempt already, the subgraph
+        // may still be working on it, and a hanging subgraph would get twice the load.
+        if (error.timedOut) throw deadlineExceeded();
+        retryable = error.retryable;
+      }
+      if (!retryable || attempt >= retry.maxAttempts) throw unavailable();
+      query ??= body !== undefined && isQuery(body);
+      if (!query) throw unavailable();
+      const delay = Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+      if (performance.now() - started + delay + timeoutMs > retry.budgetMs) throw unavailable();
+      await sleep(delay);
+    }
+  };
+
+  const fetcher = async (input: string, init: FetcherInit = {}) => {
     const url = new URL(input);
     const method = init.method ?? 'POST';
     const headers = flattenHeaders(init.headers);
     const body = init.body;
-    let exchange: Promise<BufferedResponse>;
+    let pending: Promise<BufferedResponse>;
     const key = options.coalesce && body !== undefined && isQuery(body) ? coalescingKey(url, headers, body) : null;
     if (key) {
-      const pending = inflight.get(key);
-      if (pending) {
-        exchange = pending;
+      const shared = inflight.get(key);
+      if (shared) {
+        pending = shared;
       } else {
-        exchange = send(url, method, headers, body).finally(() => inflight.delete(key));
-        inflight.set(key, exchange);
+        pending = exchange(url, method, headers, body, true).finally(() => inflight.delete(key));
+        inflight.set(key, pending);
       }
     } else {
-      exchange = send(url, method, headers, body);
+      pending = exchange(url, method, headers, body, undefined);
     }
-    try {
-      const response = await exchange;
-      // Each caller gets its own Response: a body can be read only once.
-      return new Response(response.body, { status: response.status, headers: toHeaders(response.headers) });
-    } catch (error) {
-      const timedOut = error instanceof DeadlineError;
-      throw new GraphQLError(
-        timedOut ? `The ${options.name} service did not answer within ${options.timeoutMs} ms` : `The ${options.name} service is unavailable`,
-        { extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, serviceName: options.name } },
-      );
-    }
+    const response = await pending;
+    // Each caller gets its own Response: a body can be read only once.
+    return new Response(response.body, { status: response.status, headers: toHeaders(response.headers) });
   };
   return Object.assign(fetcher, {
+    health: (): SubgraphHealth => ({ state: stateName(breaker.state), consecutiveFailures: counter.state }),
     destroy() {
       agent.destroy();
       secureAgent.destroy();
@@ -97,8 +235,26 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Fetcher 
   });
 }
 
-class DeadlineError extends Error {
-  override name = 'DeadlineError';
+/** Why an attempt failed, decided where it failed (a deadline hit mid-body surfaces as "aborted"). */
+class AttemptError extends Error {
+  override name = 'AttemptError';
+  readonly timedOut: boolean;
+  readonly retryable: boolean;
+  constructor(timedOut: boolean, retryable: boolean) {
+    super(timedOut ? 'deadline exceeded' : 'request failed');
+    this.timedOut = timedOut;
+    this.retryable = retryable;
+  }
+}
+
+function stateName(state: CircuitState): BreakerState {
+  if (state === CircuitState.Closed) return 'closed';
+  if (state === CircuitState.HalfOpen) return 'half-open';
+  return 'open'; // Open, or Isolated (held open by hand)
+}
+
+function check(name: string, option: string, value: number, min: number): void {
+  if (!(value >= min)) throw new RangeError(`Subgraph ${name}: ${option} must be a number ≥ ${min}, got ${value}`);
 }
 
 function flattenHeaders(headers: Record<string, string> | Headers | undefined): Record<string, string> {
@@ -116,7 +272,10 @@ function toHeaders(headers: IncomingHttpHeaders): Headers {
   return result;
 }
 
-/** Only queries may be shared; a mutation or subscription always gets its own request. */
+/**
+ * Only queries may be shared or retried; a mutation or subscription always gets exactly one
+ * request. A document that starts otherwise (a fragment first) counts as "not a query": safe.
+ */
 function isQuery(body: string): boolean {
   try {
     const { query } = JSON.parse(body) as { query?: unknown };

@@ -1,8 +1,14 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLError } from 'graphql';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSubgraphFetcher } from '../src/fetcher.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { composeServices } from '@apollo/composition';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { maskError } from '@commerce/service-kit/core';
+import { graphql, GraphQLError, parse, type GraphQLSchema } from 'graphql';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSubgraphFetcher, type BreakerState, type SubgraphFetcher, type SubgraphFetcherOptions } from '../src/fetcher.ts';
 
 let server: Server;
 let url: string;
@@ -107,5 +113,353 @@ describe('subgraph fetcher', () => {
       expect(requests).toBe(5);
       fetcher.destroy();
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Failing subgraphs: each test runs its own server on an ephemeral port and its own fetcher.
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A server on an ephemeral port that counts connections and requests, closed after the test. */
+async function serve(handler: (request: IncomingMessage, response: ServerResponse, body: string) => void) {
+  const counts = { connections: 0, requests: 0 };
+  const subgraph = createServer((request, response) => {
+    counts.requests++;
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => handler(request, response, body));
+  });
+  subgraph.on('connection', () => counts.connections++);
+  await new Promise<void>((resolve) => subgraph.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => {
+    subgraph.closeAllConnections();
+    return new Promise((resolve) => subgraph.close(resolve));
+  });
+  return { server: subgraph, counts, url: `http://127.0.0.1:${(subgraph.address() as AddressInfo).port}/graphql` };
+}
+
+/** A URL where nothing listens: connections are refused. */
+async function closedPort(): Promise<string> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return `http://127.0.0.1:${port}/graphql`;
+}
+
+function fetcherFor(options: Partial<SubgraphFetcherOptions> & { name: string }): SubgraphFetcher {
+  const fetcher = createSubgraphFetcher({ timeoutMs: 1_000, maxSockets: 4, coalesce: false, ...options });
+  cleanups.push(() => fetcher.destroy());
+  return fetcher;
+}
+
+async function failure(pending: Promise<unknown>): Promise<GraphQLError> {
+  try {
+    await pending;
+  } catch (error) {
+    expect(error).toBeInstanceOf(GraphQLError);
+    return error as GraphQLError;
+  }
+  throw new Error('expected the fetch to fail');
+}
+
+function expectUnavailable(error: GraphQLError, name: string): void {
+  expect(error.message).toBe(`The ${name} service is unavailable`);
+  expect(error.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', serviceName: name });
+}
+
+const json = (response: ServerResponse, status: number, payload: unknown) => {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(payload));
+};
+const ok = (response: ServerResponse) => json(response, 200, { data: { me: { id: '1' } } });
+
+describe('subgraph fetcher under failure', () => {
+  it('subgraph down: a query is tried maxAttempts times, a mutation once, both end in SERVICE_UNAVAILABLE', async () => {
+    const url = await closedPort();
+    const queries = fetcherFor({ name: 'inventory' });
+    expectUnavailable(await failure(queries(url, post(query))), 'inventory');
+    // Every attempt is a breaker failure: the count is the number of connection attempts.
+    expect(queries.health()).toEqual({ state: 'closed', consecutiveFailures: 3 });
+
+    const mutations = fetcherFor({ name: 'inventory' });
+    expectUnavailable(await failure(mutations(url, post(mutation))), 'inventory');
+    expect(mutations.health()).toEqual({ state: 'closed', consecutiveFailures: 1 });
+  });
+
+  it('connections dropped before any response: a query is retried and succeeds once the subgraph answers; a mutation is sent once', async () => {
+    let drops = 2;
+    const subgraph = await serve((_request, response) => ok(response));
+    subgraph.server.prependListener('connection', (socket) => {
+      if (drops-- > 0) socket.destroy();
+    });
+    const fetcher = fetcherFor({ name: 'inventory' });
+    expect((await fetcher(subgraph.url, post(query))).status).toBe(200);
+    expect(subgraph.counts).toEqual({ connections: 3, requests: 1 });
+    expect(fetcher.health()).toEqual({ state: 'closed', consecutiveFailures: 0 });
+
+    drops = 2;
+    subgraph.counts.connections = 0;
+    subgraph.counts.requests = 0;
+    fetcher.destroy(); // no pooled connection: the mutation needs a new one, which is dropped
+    expectUnavailable(await failure(fetcher(subgraph.url, post(mutation))), 'inventory');
+    expect(subgraph.counts).toEqual({ connections: 1, requests: 0 });
+  });
+
+  it('a 502 once then 200: the query succeeds through a retry, the mutation gets the failure', async () => {
+    let badGateways = 1;
+    const subgraph = await serve((_request, response) => (badGateways-- > 0 ? json(response, 502, { message: 'bad gateway' }) : ok(response)));
+    const fetcher = fetcherFor({ name: 'inventory' });
+    const response = await fetcher(subgraph.url, post(query));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { me: { id: '1' } } });
+    expect(subgraph.counts.requests).toBe(2);
+
+    badGateways = 1;
+    subgraph.counts.requests = 0;
+    expectUnavailable(await failure(fetcher(subgraph.url, post(mutation))), 'inventory');
+    expect(subgraph.counts.requests).toBe(1);
+  });
+
+  it('4xx answers and GraphQL errors are answers: returned as they are, never retried, not breaker failures', async () => {
+    const subgraph = await serve((request, response) =>
+      request.headers['x-case'] === '400'
+        ? json(response, 400, { errors: [{ message: 'invalid', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] })
+        : json(response, 200, { data: null, errors: [{ message: 'boom' }] }),
+    );
+    const fetcher = fetcherFor({ name: 'inventory', breaker: { consecutiveFailures: 1 } });
+    expect((await fetcher(subgraph.url, post(query, { 'x-case': '400' }))).status).toBe(400);
+    expect((await fetcher(subgraph.url, post(query))).status).toBe(200);
+    expect(subgraph.counts.requests).toBe(2);
+    expect(fetcher.health()).toEqual({ state: 'closed', consecutiveFailures: 0 });
+  });
+
+  it('stops retrying when backoff plus a whole deadline would exceed the budget', async () => {
+    const subgraph = await serve((_request, response) => json(response, 503, {}));
+    const tight = fetcherFor({ name: 'inventory', timeoutMs: 200, retry: { budgetMs: 200 } });
+    expectUnavailable(await failure(tight(subgraph.url, post(query))), 'inventory');
+    expect(subgraph.counts.requests).toBe(1);
+
+    subgraph.counts.requests = 0;
+    const roomy = fetcherFor({ name: 'inventory', timeoutMs: 200 }); // default budget: 2 × 200 ms
+    expectUnavailable(await failure(roomy(subgraph.url, post(query))), 'inventory');
+    expect(subgraph.counts.requests).toBe(3);
+  });
+
+  it('cuts a subgraph that trickles a byte every 50 ms at the deadline, and does not retry it', async () => {
+    const subgraph = await serve((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const trickle = setInterval(() => response.write(' '), 50);
+      response.on('close', () => clearInterval(trickle));
+    });
+    const fetcher = fetcherFor({ name: 'inventory', timeoutMs: 200 });
+    const started = performance.now();
+    const error = await failure(fetcher(subgraph.url, post(query)));
+    const elapsed = performance.now() - started;
+    expect(error.message).toBe('The inventory service did not answer within 200 ms');
+    expect(error.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', serviceName: 'inventory' });
+    expect(elapsed).toBeGreaterThanOrEqual(190);
+    expect(elapsed).toBeLessThan(400);
+    expect(subgraph.counts.requests).toBe(1);
+  });
+
+  it('a hanging subgraph: requests wait their deadline until the breaker opens, then fail at once without reaching it', async () => {
+    const subgraph = await serve(() => {}); // never answers
+    const fetcher = fetcherFor({ name: 'inventory', timeoutMs: 200, breaker: { consecutiveFailures: 2, halfOpenAfterMs: 60_000 } });
+    const first = await Promise.all([failure(fetcher(subgraph.url, post(query))), failure(fetcher(subgraph.url, post(query)))]);
+    for (const error of first) expect(error.message).toBe('The inventory service did not answer within 200 ms');
+    expect(subgraph.counts.requests).toBe(2); // deadlines are not retried
+    expect(fetcher.health().state).toBe('open');
+
+    const started = performance.now();
+    expectUnavailable(await failure(fetcher(subgraph.url, post(query))), 'inventory');
+    expectUnavailable(await failure(fetcher(subgraph.url, post(mutation))), 'inventory');
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(subgraph.counts.requests).toBe(2);
+  });
+
+  it('half-open: one trial request; others fail at once meanwhile; a failed trial opens the breaker again', async () => {
+    const subgraph = await serve(() => {}); // never answers
+    const states: BreakerState[] = [];
+    const fetcher = fetcherFor({
+      name: 'inventory',
+      timeoutMs: 150,
+      breaker: { consecutiveFailures: 1, halfOpenAfterMs: 100 },
+      onStateChange: (_name, state) => states.push(state),
+    });
+    await failure(fetcher(subgraph.url, post(query)));
+    expect(fetcher.health().state).toBe('open');
+    await sleep(120);
+
+    const trial = failure(fetcher(subgraph.url, post(query)));
+    expect(fetcher.health().state).toBe('half-open');
+    const started = performance.now();
+    expectUnavailable(await failure(fetcher(subgraph.url, post(query))), 'inventory');
+    expect(performance.now() - started).toBeLessThan(75);
+    expect((await trial).message).toBe('The inventory service did not answer within 150 ms');
+    expect(subgraph.counts.requests).toBe(2);
+    expect(fetcher.health().state).toBe('open');
+    expect(states).toEqual(['open', 'half-open', 'open']);
+  });
+
+  it('500s until the breaker opens, then recovers: after halfOpenAfterMs one request goes through and closes it', async () => {
+    let failing = true;
+    const subgraph = await serve((_request, response) => (failing ? json(response, 500, { errors: [{ message: 'database down' }] }) : ok(response)));
+    const transitions: string[] = [];
+    const fetcher = fetcherFor({
+      name: 'inventory',
+      breaker: { consecutiveFailures: 3, halfOpenAfterMs: 150 },
+      onStateChange: (name, state) => transitions.push(`${name} ${state}`),
+    });
+    for (let i = 0; i < 3; i++) expectUnavailable(await failure(fetcher(subgraph.url, post(query))), 'inventory');
+    expect(subgraph.counts.requests).toBe(3); // a 500 is a failure, but not one a retry helps
+    expect(fetcher.health()).toEqual({ state: 'open', consecutiveFailures: 3 });
+
+    expectUnavailable(await failure(fetcher(subgraph.url, post(query))), 'inventory');
+    expect(subgraph.counts.requests).toBe(3);
+
+    failing = false;
+    await sleep(200);
+    const response = await fetcher(subgraph.url, post(query));
+    expect(response.status).toBe(200);
+    expect(subgraph.counts.requests).toBe(4);
+    expect(fetcher.health()).toEqual({ state: 'closed', consecutiveFailures: 0 });
+    expect(transitions).toEqual(['inventory open', 'inventory half-open', 'inventory closed']);
+  });
+
+  it('coalesced callers share one exchange, retries included', async () => {
+    let badGateways = 1;
+    const subgraph = await serve((_request, response) =>
+      setTimeout(() => (badGateways-- > 0 ? json(response, 502, {}) : ok(response)), 20),
+    );
+    const fetcher = fetcherFor({ name: 'inventory', coalesce: true });
+    const responses = await Promise.all(Array.from({ length: 5 }, () => fetcher(subgraph.url, post(query))));
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(subgraph.counts.requests).toBe(2);
+  });
+
+  it('refuses nonsensical options', () => {
+    expect(() => createSubgraphFetcher({ name: 'inventory', timeoutMs: 100, maxSockets: 1, coalesce: false, retry: { maxAttempts: 0 } })).toThrow(
+      'Subgraph inventory: retry.maxAttempts must be a number ≥ 1, got 0',
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// End to end: a real ApolloGateway over two tiny subgraphs, wired as router.ts wires it.
+
+const productsSdl = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+  type Query { product(id: ID!): Product }
+  type Product @key(fields: "id") { id: ID! name: String! }
+`;
+const inventorySdl = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+  type Product @key(fields: "id") { id: ID! stock: Int }
+`;
+const productsSchema = buildSubgraphSchema([
+  { typeDefs: parse(productsSdl), resolvers: { Query: { product: (_: unknown, { id }: { id: string }) => ({ id, name: 'Lamp' }) } } },
+]);
+const inventorySchema = buildSubgraphSchema([
+  { typeDefs: parse(inventorySdl), resolvers: { Product: { __resolveReference: ({ id }: { id: string }) => ({ id, stock: 7 }) } } },
+]);
+
+/** A subgraph server answering with its schema, unless `behaviour` says otherwise. */
+async function serveSubgraph(schema: GraphQLSchema, behaviour: () => 'answer' | 'hang' | 'error500' = () => 'answer') {
+  return serve((_request, response, body) => {
+    const mode = behaviour();
+    if (mode === 'hang') return;
+    if (mode === 'error500') return json(response, 500, { errors: [{ message: 'Internal failure at 10.0.0.7', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    const { query: source, variables } = JSON.parse(body) as { query: string; variables?: Record<string, unknown> };
+    void graphql({ schema, source, variableValues: variables ?? null }).then((result) => json(response, 200, result));
+  });
+}
+
+async function startGateway(urls: { products: string; inventory: string }, inventory: Partial<SubgraphFetcherOptions>) {
+  process.env.APOLLO_TELEMETRY_DISABLED = '1';
+  const composed = composeServices([
+    { name: 'products', typeDefs: parse(productsSdl), url: urls.products },
+    { name: 'inventory', typeDefs: parse(inventorySdl), url: urls.inventory },
+  ]);
+  if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join('\n'));
+  const fetchers = new Map<string, SubgraphFetcher>();
+  const gateway = new ApolloGateway({
+    supergraphSdl: composed.supergraphSdl,
+    buildService: ({ name, url }) => {
+      const fetcher = fetcherFor({ name, ...(name === 'inventory' ? inventory : {}) });
+      fetchers.set(name, fetcher);
+      return new RemoteGraphQLDataSource({ url, fetcher: fetcher as unknown as RemoteGraphQLDataSource['fetcher'] });
+    },
+  });
+  // The router's formatError: only known codes reach clients.
+  const apollo = new ApolloServer({ gateway, includeStacktraceInErrorResponses: false, formatError: (formatted) => maskError(formatted) });
+  await apollo.start();
+  cleanups.push(() => apollo.stop());
+  const run = async () => {
+    const started = performance.now();
+    const response = await apollo.executeOperation({ query: '{ product(id: "1") { name stock } }' });
+    if (response.body.kind !== 'single') throw new Error('expected a single result');
+    const { data, errors } = response.body.singleResult;
+    return { data, errors: errors?.map(({ message, extensions }) => ({ message, code: extensions?.code })), ms: performance.now() - started };
+  };
+  return { run, inventoryHealth: () => fetchers.get('inventory')!.health() };
+}
+
+const partial = { product: { name: 'Lamp', stock: null } };
+
+describe('through a real ApolloGateway', () => {
+  it('a subgraph that is down: partial data and SERVICE_UNAVAILABLE; once the breaker is open, no connection is even tried', async () => {
+    const products = await serveSubgraph(productsSchema);
+    const gateway = await startGateway({ products: products.url, inventory: await closedPort() }, { breaker: { consecutiveFailures: 3, halfOpenAfterMs: 60_000 } });
+    const down = { data: partial, errors: [{ message: 'The inventory service is unavailable', code: 'SERVICE_UNAVAILABLE' }] };
+    expect(await gateway.run()).toMatchObject(down);
+    // Three refused attempts (the query was retried): the breaker counted them and opened.
+    expect(gateway.inventoryHealth()).toEqual({ state: 'open', consecutiveFailures: 3 });
+    expect(await gateway.run()).toMatchObject(down);
+    expect(gateway.inventoryHealth()).toEqual({ state: 'open', consecutiveFailures: 3 });
+    expect(products.counts.requests).toBe(2);
+  });
+
+  it('a hanging subgraph costs one deadline; once the breaker is open, operations get partial data at once', async () => {
+    const products = await serveSubgraph(productsSchema);
+    const inventory = await serveSubgraph(inventorySchema, () => 'hang');
+    const gateway = await startGateway(
+      { products: products.url, inventory: inventory.url },
+      { timeoutMs: 300, breaker: { consecutiveFailures: 1, halfOpenAfterMs: 60_000 } },
+    );
+    const first = await gateway.run();
+    expect(first).toMatchObject({ data: partial, errors: [{ message: 'The inventory service did not answer within 300 ms', code: 'SERVICE_UNAVAILABLE' }] });
+    expect(first.ms).toBeGreaterThanOrEqual(290);
+    expect(gateway.inventoryHealth().state).toBe('open');
+
+    const second = await gateway.run();
+    expect(second).toMatchObject({ data: partial, errors: [{ message: 'The inventory service is unavailable', code: 'SERVICE_UNAVAILABLE' }] });
+    expect(second.ms).toBeLessThan(150);
+    expect(inventory.counts.requests).toBe(1);
+    expect(products.counts.requests).toBe(2);
+  });
+
+  it('a subgraph answering 500 reaches the client as SERVICE_UNAVAILABLE (not a masked internal error), then recovers', async () => {
+    let failing = true;
+    const products = await serveSubgraph(productsSchema);
+    const inventory = await serveSubgraph(inventorySchema, () => (failing ? 'error500' : 'answer'));
+    const gateway = await startGateway(
+      { products: products.url, inventory: inventory.url },
+      { breaker: { consecutiveFailures: 2, halfOpenAfterMs: 150 } },
+    );
+    for (let i = 0; i < 2; i++) {
+      expect(await gateway.run()).toMatchObject({ data: partial, errors: [{ message: 'The inventory service is unavailable', code: 'SERVICE_UNAVAILABLE' }] });
+    }
+    expect(gateway.inventoryHealth().state).toBe('open');
+    failing = false;
+    await sleep(200);
+    const recovered = await gateway.run();
+    expect(recovered.data).toEqual({ product: { name: 'Lamp', stock: 7 } });
+    expect(recovered.errors).toBeUndefined();
+    expect(gateway.inventoryHealth().state).toBe('closed');
   });
 });
