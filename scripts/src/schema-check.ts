@@ -1,6 +1,7 @@
 // npm run schema:check: can this change of the subgraphs ship without breaking the graph or its
-// clients? Composition, a current supergraph, breaking changes against a base revision (unless
-// approved), client operations, and conventions. See README "Schema checks".
+// clients? Composition, a current supergraph, breaking changes against a base revision (API schema
+// and authorization rules; unless approved), client operations, and conventions. See README
+// "Schema checks".
 // Exit 0 clean, 1 a check failed, 2 usage error (bad flag, unknown base revision, unreadable input).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';

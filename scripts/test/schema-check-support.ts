@@ -1,6 +1,6 @@
 // Fixture projects for the schema-check tests: a supergraph.yaml with two subgraphs (catalog,
-// reviews), a base supergraph composed from the "before" schemas, and optionally a committed
-// supergraph, client operations and approvals.
+// reviews; plain or with authorization rules), a base supergraph composed from the "before"
+// schemas, and optionally a committed supergraph, client operations and approvals.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,9 @@ import { runSchemaCheck } from '../src/schema-check/run.ts';
 const FIXTURES = new URL('./fixtures/schema-check/', import.meta.url);
 export const CATALOG = await readFile(new URL('catalog.graphql', FIXTURES), 'utf8');
 export const REVIEWS = await readFile(new URL('reviews.graphql', FIXTURES), 'utf8');
+/** The same two subgraphs with authorization rules (@signedIn, @requiresScope, @ownerOrScope). */
+export const AUTH_CATALOG = await readFile(new URL('catalog-auth.graphql', FIXTURES), 'utf8');
+export const AUTH_REVIEWS = await readFile(new URL('reviews-auth.graphql', FIXTURES), 'utf8');
 export const SCHEMA_CHECK = fileURLToPath(new URL('../src/schema-check.ts', import.meta.url));
 
 export interface Schemas {

@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CATALOG, check, cli, edit, REVIEWS, writeProject, type FixtureOptions } from './schema-check-support.ts';
+import { AUTH_CATALOG, AUTH_REVIEWS, CATALOG, check, cli, edit, REVIEWS, writeProject, type FixtureOptions } from './schema-check-support.ts';
 
 const dirs: string[] = [];
 async function project(options: FixtureOptions = {}) {
@@ -180,7 +180,7 @@ describe('approvals', () => {
     expect(report.changes).toEqual([
       expect.objectContaining({ type: 'FIELD_REMOVED', path: 'Product.legacyCode', criticality: 'BREAKING', status: 'approved', approval: { type: 'FIELD_REMOVED', path: 'Product.legacyCode', reason } }),
     ]);
-    expect(report.approvals).toEqual({ file: 'router/schema-approvals.json', count: 1, stale: [] });
+    expect(report.approvals).toEqual({ file: 'router/schema-approvals.json', count: 1, stale: [], unusedAcknowledgements: [] });
   });
 
   it('does not let an approval for another change or path pass', async () => {
@@ -203,15 +203,20 @@ describe('approvals', () => {
   });
 
   it.each([
-    ['not JSON', '{ approvals: '],
-    ['no approvals array', { approved: [] }],
-    ['an empty reason', { approvals: [{ type: 'FIELD_REMOVED', path: 'Product.legacyCode', reason: ' ' }] }],
-    ['no path', { approvals: [{ type: 'FIELD_REMOVED', reason }] }],
-  ])('exits 2 on an approvals file with %s', async (_, approvals) => {
+    ['not JSON', '{ approvals: ', 'is not valid JSON'],
+    ['no approvals array', { approved: [] }, 'expected { "approvals": [ … ] }'],
+    ['an empty reason', { approvals: [{ type: 'FIELD_REMOVED', path: 'Product.legacyCode', reason: ' ' }] }, 'needs a non-empty reason'],
+    ['no path', { approvals: [{ type: 'FIELD_REMOVED', reason }] }, 'needs a non-empty path'],
+    ['operations that is not a list', { approvals: [{ type: 'FIELD_REMOVED', path: 'Product.legacyCode', reason, operations: 'ProductTile' }] }, 'approvals[0].operations must be a list of operation names'],
+    ['an empty operation name', { approvals: [{ type: 'FIELD_REMOVED', path: 'Product.legacyCode', reason, operations: ['ProductTile', ' '] }] }, 'approvals[0].operations must be a list'],
+    ['an operation name that is not a string', { approvals: [{ type: 'FIELD_REMOVED', path: 'Product.legacyCode', reason, operations: [42] }] }, 'got [42]'],
+    ['operations: null', { approvals: [{ type: 'FIELD_REMOVED', path: 'Product.legacyCode', reason, operations: null }] }, 'approvals[0].operations must be a list'],
+  ])('exits 2 on an approvals file with %s', async (_, approvals, message) => {
     const dir = await project({ approvals });
     const result = cli(['--config', join(dir, 'supergraph.yaml'), '--base-file', join(dir, 'base.graphql')]);
     expect(result.code).toBe(2);
     expect(result.err).toContain('approvals file');
+    expect(result.err).toContain(message);
   });
 
   it('exits 2 when an explicitly named approvals file is missing', async () => {
@@ -328,6 +333,442 @@ describe('client operations', () => {
   });
 });
 
+describe('approvals that acknowledge the operations using a change', () => {
+  // Review.rating becomes nullable: every operation still validates, but its clients must handle null.
+  const nullableRating = { reviews: edit(REVIEWS, 'rating: Int!', 'rating: Int') };
+  const RATING = 'query Rating($id: ID!) { review(id: $id) { id rating } }\n';
+  const PRODUCT_REVIEWS = 'query ProductReviews { product(id: "1") { reviews { rating } } }\n';
+  const NAME = 'query ProductName { product(id: "1") { name } }\n';
+  const approval = (operations?: unknown) => ({
+    approvals: [{ type: 'FIELD_TYPE_CHANGED', path: 'Review.rating', reason: 'ratings can be withdrawn', ...(operations === undefined ? {} : { operations }) }],
+  });
+  const args = (dir: string) => ['--config', join(dir, 'supergraph.yaml'), '--base-file', join(dir, 'base.graphql')];
+
+  it('fails without an acknowledgement, and prints the approval entry to add', async () => {
+    const dir = await project({ after: nullableRating, operations: { 'rating.graphql': RATING } });
+    const report = await check(dir);
+    expect(report.exitCode).toBe(1);
+    expect(report.changes).toEqual([
+      expect.objectContaining({ type: 'FIELD_TYPE_CHANGED', path: 'Review.rating', status: 'failed', acknowledged: [], unacknowledged: ['Rating'], invalidUsers: [] }),
+    ]);
+    const result = cli(args(dir));
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('still valid: Rating; change them, or approve the change acknowledging them once their clients handle it:');
+    expect(result.out).toContain('{ "type": "FIELD_TYPE_CHANGED", "path": "Review.rating", "reason": "…", "operations": ["Rating"] }');
+  });
+
+  it('passes when the approval acknowledges every operation that uses the change and they still validate', async () => {
+    const dir = await project({
+      after: nullableRating,
+      operations: { 'rating.graphql': RATING, 'product-reviews.graphql': PRODUCT_REVIEWS, 'name.graphql': NAME },
+      approvals: approval(['Rating', 'ProductReviews']),
+    });
+    const report = await check(dir);
+    expect(report.exitCode).toBe(0);
+    expect(report.changes).toEqual([
+      expect.objectContaining({
+        type: 'FIELD_TYPE_CHANGED',
+        path: 'Review.rating',
+        criticality: 'BREAKING',
+        status: 'approved',
+        usedBy: [
+          { operation: 'ProductReviews', file: 'router/operations/product-reviews.graphql' },
+          { operation: 'Rating', file: 'router/operations/rating.graphql' },
+        ],
+        acknowledged: ['ProductReviews', 'Rating'],
+        unacknowledged: [],
+        invalidUsers: [],
+      }),
+    ]);
+    expect(report.approvals.unusedAcknowledgements).toEqual([]);
+
+    const result = cli(args(dir));
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('✓ BREAKING FIELD_TYPE_CHANGED Review.rating');
+    expect(result.out).toContain('acknowledged operation(s), still valid against the new API schema: ProductReviews, Rating');
+  });
+
+  it('fails when one operation that uses the change is not acknowledged, naming it', async () => {
+    const dir = await project({
+      after: nullableRating,
+      operations: { 'rating.graphql': RATING, 'product-reviews.graphql': PRODUCT_REVIEWS },
+      approvals: approval(['Rating']),
+    });
+    const report = await check(dir);
+    expect(report.exitCode).toBe(1);
+    expect(report.changes).toEqual([
+      expect.objectContaining({ status: 'failed', acknowledged: ['Rating'], unacknowledged: ['ProductReviews'], invalidUsers: [] }),
+    ]);
+    const result = cli(args(dir));
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('usage wins over approval unless the approval acknowledges them');
+    expect(result.out).toContain('not acknowledged: add "ProductReviews" to the approval\'s "operations" once their clients handle the change, or change them');
+  });
+
+  it('lets an approval acknowledge an operation that sends a removed input field through a variable', async () => {
+    const operation = 'mutation Create($input: CreateProductInput!) { createProduct(input: $input) { id } }\n';
+    const after = { catalog: edit(CATALOG, '  sku: String\n  category', '  category') };
+    const approvals = { approvals: [{ type: 'INPUT_FIELD_REMOVED', path: 'CreateProductInput.sku', reason: 'SKUs are generated now', operations: ['Create'] }] };
+    const acknowledged = await check(await project({ after, operations: { 'create.graphql': operation }, approvals }));
+    expect(acknowledged.exitCode).toBe(0);
+    expect(acknowledged.changes).toEqual([
+      expect.objectContaining({ type: 'INPUT_FIELD_REMOVED', path: 'CreateProductInput.sku', status: 'approved', acknowledged: ['Create'] }),
+    ]);
+
+    const { operations: _, ...plain } = approvals.approvals[0] as { operations: string[] };
+    const unacknowledged = await check(await project({ after, operations: { 'create.graphql': operation }, approvals: { approvals: [plain] } }));
+    expect(unacknowledged.exitCode).toBe(1);
+    expect(unacknowledged.changes?.[0]).toMatchObject({ status: 'failed', unacknowledged: ['Create'] });
+  });
+
+  it('never lets an acknowledgement pass an operation that no longer validates', async () => {
+    const approvals = { approvals: [{ type: 'FIELD_REMOVED', path: 'Product.legacyCode', reason: 'gone', operations: ['ProductTile'] }] };
+    const dir = await project({ after: { catalog: withoutLegacyCode }, operations: { 'tile.graphql': TILE }, approvals });
+    const report = await check(dir);
+    expect(report.exitCode).toBe(1);
+    expect(report.operations.problems).toEqual([expect.objectContaining({ operation: 'ProductTile' })]);
+    expect(report.changes).toEqual([
+      expect.objectContaining({ status: 'failed', acknowledged: ['ProductTile'], unacknowledged: [], invalidUsers: ['ProductTile'] }),
+    ]);
+    const result = cli(args(dir));
+    expect(result.out).toContain('no longer valid against the new API schema, change first: ProductTile (an approval cannot acknowledge a broken operation)');
+  });
+
+  it('warns about an acknowledged operation that does not use the change, or does not exist', async () => {
+    const dir = await project({
+      after: nullableRating,
+      operations: { 'rating.graphql': RATING, 'name.graphql': NAME },
+      approvals: approval(['Rating', 'ProductName', 'Checkout']),
+    });
+    const report = await check(dir);
+    expect(report.exitCode).toBe(0);
+    expect(report.changes?.[0]).toMatchObject({ status: 'approved', acknowledged: ['Rating'] });
+    expect(report.approvals.unusedAcknowledgements).toEqual([
+      { type: 'FIELD_TYPE_CHANGED', path: 'Review.rating', operation: 'ProductName', exists: true },
+      { type: 'FIELD_TYPE_CHANGED', path: 'Review.rating', operation: 'Checkout', exists: false },
+    ]);
+    const result = cli(args(dir));
+    expect(result.code).toBe(0);
+    expect(result.out).toContain(
+      '! approval FIELD_TYPE_CHANGED Review.rating acknowledges ProductName, which does not use the change; remove it from its "operations" in router/schema-approvals.json',
+    );
+    expect(result.out).toContain('acknowledges Checkout, which is not an operation in the operation folders');
+    expect(result.out).toContain('(1 approved, 2 warning(s))');
+  });
+
+  it('writes acknowledgements and unused ones to --json', async () => {
+    const dir = await project({ after: nullableRating, operations: { 'rating.graphql': RATING }, approvals: approval(['Rating', 'Nope']) });
+    const result = cli([...args(dir), '--json', join(dir, 'report.json')]);
+    expect(result.code).toBe(0);
+    const json = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
+    expect(json.changes).toEqual([
+      expect.objectContaining({
+        type: 'FIELD_TYPE_CHANGED',
+        category: 'api',
+        rules: null,
+        status: 'approved',
+        approval: { type: 'FIELD_TYPE_CHANGED', path: 'Review.rating', reason: 'ratings can be withdrawn', operations: ['Rating', 'Nope'] },
+        acknowledged: ['Rating'],
+        unacknowledged: [],
+        invalidUsers: [],
+      }),
+    ]);
+    expect(json.approvals.unusedAcknowledgements).toEqual([{ type: 'FIELD_TYPE_CHANGED', path: 'Review.rating', operation: 'Nope', exists: false }]);
+  });
+});
+
+describe('authorization rules', () => {
+  const base = { catalog: AUTH_CATALOG, reviews: AUTH_REVIEWS };
+  const authProject = (after: Partial<FixtureOptions['after']>, extra: FixtureOptions = {}) =>
+    project({ before: base, after: { ...base, ...after }, ...extra });
+  const args = (dir: string) => ['--config', join(dir, 'supergraph.yaml'), '--base-file', join(dir, 'base.graphql')];
+  const authChanges = (changes: { category: string }[] | null) => (changes ?? []).filter((c) => c.category === 'authorization');
+  const withoutCostRule = edit(AUTH_CATALOG, 'costCents: Int @requiresScope(anyOf: ["admin"])', 'costCents: Int');
+  const COST = 'query Cost { product(id: "1") { id costCents } }\n';
+
+  it('reports nothing when the rules are unchanged', async () => {
+    const report = await check(await authProject({}));
+    expect(report.exitCode).toBe(0);
+    expect(report.changes).toEqual([]);
+  });
+
+  it('fails when a field loses its rule, saying who can now read it', async () => {
+    const dir = await authProject({ catalog: withoutCostRule }, { operations: { 'cost.graphql': COST } });
+    const report = await check(dir);
+    expect(report.exitCode).toBe(1);
+    expect(report.changes).toEqual([
+      {
+        type: 'AUTH_RULE_REMOVED',
+        path: 'Product.costCents',
+        criticality: 'BREAKING',
+        inherentCriticality: 'BREAKING',
+        category: 'authorization',
+        rules: { before: [{ kind: 'requiresScope', anyOf: ['admin'] }], after: [] },
+        message:
+          'Product.costCents lost its authorization rule @requiresScope(anyOf: ["admin"]): anyone, even a caller who is not signed in, can now read it (before: only a caller with scope "admin").',
+        impact: 'callers it used to deny can now read or call it',
+        subgraphs: ['catalog'],
+        status: 'failed',
+        approval: null,
+        // Who reads it is listed, but an operation that still validates never blocks an auth change.
+        usedBy: [{ operation: 'Cost', file: 'router/operations/cost.graphql' }],
+        acknowledged: [],
+        unacknowledged: [],
+        invalidUsers: [],
+      },
+    ]);
+
+    const result = cli(args(dir));
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('catalog\n  ✗ BREAKING AUTH_RULE_REMOVED Product.costCents — callers it used to deny can now read or call it\n');
+    expect(result.out).toContain('if intended, approve it in the approvals file with a reason');
+    expect(result.out).toContain('✗ schema check failed: 1 breaking change(s)');
+  });
+
+  it('passes an approved rule removal, even though an operation reads the field', async () => {
+    const approvals = { approvals: [{ type: 'AUTH_RULE_REMOVED', path: 'Product.costCents', reason: 'cost is public now' }] };
+    const report = await check(await authProject({ catalog: withoutCostRule }, { operations: { 'cost.graphql': COST }, approvals }));
+    expect(report.exitCode).toBe(0);
+    expect(report.changes).toEqual([expect.objectContaining({ type: 'AUTH_RULE_REMOVED', path: 'Product.costCents', status: 'approved' })]);
+    expect(report.approvals.stale).toEqual([]);
+  });
+
+  it('fails as weakened when a scope is added to anyOf', async () => {
+    const catalog = edit(AUTH_CATALOG, 'Product! @requiresScope(anyOf: ["admin"])', 'Product! @requiresScope(anyOf: ["admin", "support"])');
+    const report = await check(await authProject({ catalog }));
+    expect(report.exitCode).toBe(1);
+    expect(report.changes).toEqual([
+      expect.objectContaining({
+        type: 'AUTH_RULE_WEAKENED',
+        path: 'Mutation.createProduct',
+        criticality: 'BREAKING',
+        status: 'failed',
+        message:
+          'Mutation.createProduct: authorization rule @requiresScope(anyOf: ["admin"]) became @requiresScope(anyOf: ["admin", "support"]): a caller with scope "support" can now call it (before: only a caller with scope "admin").',
+      }),
+    ]);
+  });
+
+  it('reports a removed scope as narrowed: a warning, not a failure', async () => {
+    const catalog = edit(AUTH_CATALOG, 'type ShoppingList @ownerOrScope(anyOf: ["support"])', 'type ShoppingList @ownerOrScope(anyOf: [])');
+    const report = await check(await authProject({ catalog }));
+    expect(report.exitCode).toBe(0);
+    expect(report.changes).toEqual([
+      expect.objectContaining({ type: 'AUTH_RULE_NARROWED', path: 'ShoppingList', criticality: 'DANGEROUS', status: 'warning' }),
+    ]);
+  });
+
+  it('passes an added rule with a notice that clients may now be denied, naming who reads it', async () => {
+    const catalog = edit(AUTH_CATALOG, '  sku: String!\n', '  sku: String! @signedIn\n');
+    const dir = await authProject({ catalog }, { operations: { 'sku.graphql': 'query Sku { product(id: "1") { sku } }\n' } });
+    const report = await check(dir);
+    expect(report.exitCode).toBe(0);
+    expect(report.changes).toEqual([
+      expect.objectContaining({
+        type: 'AUTH_RULE_ADDED',
+        path: 'Product.sku',
+        criticality: 'DANGEROUS',
+        status: 'warning',
+        impact: 'clients may start getting FORBIDDEN (or UNAUTHENTICATED) where they got data before',
+        usedBy: [{ operation: 'Sku', file: 'router/operations/sku.graphql' }],
+      }),
+    ]);
+    const result = cli(args(dir));
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('! DANGEROUS AUTH_RULE_ADDED Product.sku');
+    expect(result.out).toContain('Product.sku now requires @signedIn: only a signed-in user may read it');
+    expect(result.out).toContain('used by Sku (router/operations/sku.graphql)');
+  });
+
+  it('reports the first rules of a subgraph that starts declaring them as added', async () => {
+    let reviews = edit(
+      REVIEWS,
+      'import: ["@key"])\n',
+      [
+        'import: ["@key", "@composeDirective"])',
+        '  @link(url: "https://commerce-supergraph.dev/auth/v1.0", import: ["@signedIn"])',
+        '  @composeDirective(name: "@signedIn")',
+        '',
+        '"The caller must be signed in."',
+        'directive @signedIn on FIELD_DEFINITION | OBJECT',
+        '',
+      ].join('\n'),
+    );
+    reviews = edit(reviews, 'type Review @key(fields: "id") {', 'type Review @key(fields: "id") @signedIn {');
+    const report = await check(await project({ after: { reviews } }));
+    expect(report.exitCode).toBe(0);
+    expect(authChanges(report.changes)).toEqual([
+      expect.objectContaining({
+        type: 'AUTH_RULE_ADDED',
+        path: 'Review',
+        status: 'warning',
+        message:
+          "Type Review now requires @signedIn: only a signed-in user may read its fields; other callers now get FORBIDDEN or UNAUTHENTICATED. Fields guarded only by the type's rule: Review.id, Review.rating and Review.product.",
+      }),
+    ]);
+  });
+
+  describe('type-level rules', () => {
+    it('passes a field whose own rule is removed while its type still carries the same rule', async () => {
+      const catalog = edit(AUTH_CATALOG, 'terms: String @requiresScope(anyOf: ["buyer"])', 'terms: String');
+      const dir = await authProject({ catalog });
+      const report = await check(dir);
+      expect(report.exitCode).toBe(0);
+      expect(report.changes).toEqual([
+        expect.objectContaining({
+          type: 'AUTH_RULE_MOVED',
+          path: 'Supplier.terms',
+          criticality: 'NON_BREAKING',
+          status: 'safe',
+          rules: { before: [{ kind: 'requiresScope', anyOf: ['buyer'] }], after: [{ kind: 'requiresScope', anyOf: ['buyer'] }] },
+          message:
+            'Supplier.terms is still guarded by @requiresScope(anyOf: ["buyer"]) (its own rule was removed; type Supplier\'s rule applies instead): the same callers may read it as before.',
+        }),
+      ]);
+      expect(cli(args(dir)).out).toContain('· NON_BREAKING AUTH_RULE_MOVED Supplier.terms — safe: the same callers are allowed as before');
+    });
+
+    it('reports a field falling back to a stricter type rule as narrowed', async () => {
+      const wider = edit(AUTH_CATALOG, 'terms: String @requiresScope(anyOf: ["buyer"])', 'terms: String @requiresScope(anyOf: ["admin", "buyer"])');
+      const report = await check(
+        await project({ before: { ...base, catalog: wider }, after: { ...base, catalog: edit(wider, 'terms: String @requiresScope(anyOf: ["admin", "buyer"])', 'terms: String') } }),
+      );
+      expect(report.exitCode).toBe(0);
+      expect(report.changes).toEqual([
+        expect.objectContaining({
+          type: 'AUTH_RULE_NARROWED',
+          path: 'Supplier.terms',
+          status: 'warning',
+          message:
+            'Supplier.terms: authorization rule @requiresScope(anyOf: ["admin", "buyer"]) became @requiresScope(anyOf: ["buyer"]) (its own rule was removed; type Supplier\'s rule applies instead): only a caller with scope "buyer" may read it (before: a caller with one of the scopes "admin" or "buyer"); the others now get FORBIDDEN.',
+        }),
+      ]);
+    });
+
+    it('fails when a field falls back from @signedIn to its type\'s @ownerOrScope: a scope holder need not be signed in', async () => {
+      const catalog = edit(AUTH_CATALOG, 'sharedNote: String @signedIn', 'sharedNote: String');
+      const report = await check(await authProject({ catalog }));
+      expect(report.exitCode).toBe(1);
+      expect(report.changes).toEqual([
+        expect.objectContaining({
+          type: 'AUTH_RULE_WEAKENED',
+          path: 'ShoppingList.sharedNote',
+          status: 'failed',
+          message: expect.stringContaining('a caller with scope "support" who is not signed in as a user (e.g. a service credential) can now read it'),
+        }),
+      ]);
+    });
+
+    it('fails when a field falls back to a weaker type rule, or overrides its type with a weaker rule', async () => {
+      // A field's own rule replaces its type's rule (subgraphs/kit/src/authorization.ts), so @signedIn
+      // on ShoppingList.title lets any signed-in user read what only the owner and support could.
+      const catalog = edit(AUTH_CATALOG, '  title: String!\n', '  title: String! @signedIn\n');
+      const report = await check(await authProject({ catalog }));
+      expect(report.exitCode).toBe(1);
+      expect(report.changes).toEqual([
+        expect.objectContaining({
+          type: 'AUTH_RULE_WEAKENED',
+          path: 'ShoppingList.title',
+          status: 'failed',
+          message:
+            'ShoppingList.title: authorization rule @ownerOrScope(anyOf: ["support"]) became @signedIn (it now declares its own rule, which replaces type ShoppingList\'s rule): any signed-in user can now read it (before: only the user it belongs to or a caller with scope "support").',
+        }),
+      ]);
+    });
+
+    it('fails when a type loses its rule, listing the fields that relied on it', async () => {
+      const catalog = edit(AUTH_CATALOG, 'type Supplier @requiresScope(anyOf: ["buyer"]) {', 'type Supplier {');
+      const report = await check(await authProject({ catalog }));
+      expect(report.exitCode).toBe(1);
+      // Supplier.terms keeps its own rule: only the type is reported.
+      expect(report.changes).toEqual([
+        expect.objectContaining({
+          type: 'AUTH_RULE_REMOVED',
+          path: 'Supplier',
+          status: 'failed',
+          message:
+            'Type Supplier lost its authorization rule @requiresScope(anyOf: ["buyer"]): anyone, even a caller who is not signed in, can now read its fields (before: only a caller with scope "buyer"). Fields guarded only by the type\'s rule: Supplier.id and Supplier.name.',
+        }),
+      ]);
+    });
+
+    it('reports a rule moved from the type to every field as removed from the type and moved to the fields', async () => {
+      let catalog = edit(AUTH_CATALOG, 'type Supplier @requiresScope(anyOf: ["buyer"]) {', 'type Supplier {');
+      catalog = edit(catalog, '  id: ID!\n  name: String!\n  "Contract terms."', '  id: ID! @requiresScope(anyOf: ["buyer"])\n  name: String! @requiresScope(anyOf: ["buyer"])\n  "Contract terms."');
+      const report = await check(await authProject({ catalog }));
+      expect(report.changes?.map((c) => [c.type, c.path, c.status])).toEqual([
+        ['AUTH_RULE_REMOVED', 'Supplier', 'failed'],
+        ['AUTH_RULE_MOVED', 'Supplier.id', 'safe'],
+        ['AUTH_RULE_MOVED', 'Supplier.name', 'safe'],
+      ]);
+      expect(report.changes?.[0]?.message).toContain('No field of Supplier relies on it today (each declares its own rule), but fields added later will.');
+    });
+  });
+
+  describe('rule kinds', () => {
+    const kindChange = async (from: string, to: string) => {
+      const catalog = edit(AUTH_CATALOG, `type ShoppingList ${from} {`, `type ShoppingList ${to} {`);
+      const report = await check(await authProject({ catalog }));
+      return report.changes?.map((c) => [c.type, c.criticality]);
+    };
+
+    it.each([
+      ['@ownerOrScope(anyOf: ["support"])', '@requiresScope(anyOf: ["support"])', 'AUTH_RULE_NARROWED', 'DANGEROUS'],
+      ['@ownerOrScope(anyOf: ["support"])', '@requiresScope(anyOf: ["support", "admin"])', 'AUTH_RULE_WEAKENED', 'BREAKING'],
+      ['@ownerOrScope(anyOf: ["support"])', '@signedIn', 'AUTH_RULE_WEAKENED', 'BREAKING'],
+      ['@ownerOrScope(anyOf: ["support"])', '@ownerOrScope(anyOf: ["support", "support"])', undefined, undefined],
+      ['@ownerOrScope(anyOf: ["support"])', '@ownerOrScope(anyOf: "support")', undefined, undefined],
+    ])('%s → %s', async (from, to, type, criticality) => {
+      expect(await kindChange(from, to)).toEqual(type ? [[type, criticality]] : []);
+    });
+
+    it('treats @signedIn → @requiresScope as weakened: a scope holder need not be signed in as a user', async () => {
+      const reviews = edit(AUTH_REVIEWS, 'Review! @signedIn', 'Review! @requiresScope(anyOf: ["reviewer"])');
+      const withDirective = edit(
+        edit(reviews, 'import: ["@signedIn"])', 'import: ["@signedIn", "@requiresScope"])\n  @composeDirective(name: "@requiresScope")'),
+        'directive @signedIn on FIELD_DEFINITION | OBJECT\n',
+        'directive @signedIn on FIELD_DEFINITION | OBJECT\n"The caller must hold one of these scopes."\ndirective @requiresScope(anyOf: [String!]!) on FIELD_DEFINITION | OBJECT\n',
+      );
+      const report = await check(await authProject({ reviews: withDirective }));
+      expect(report.exitCode).toBe(1);
+      expect(report.changes).toEqual([
+        expect.objectContaining({
+          type: 'AUTH_RULE_WEAKENED',
+          path: 'Mutation.addReview',
+          message:
+            'Mutation.addReview: authorization rule @signedIn became @requiresScope(anyOf: ["reviewer"]): a caller with scope "reviewer" who is not signed in as a user (e.g. a service credential) can now call it (before: only a signed-in user).',
+        }),
+      ]);
+    });
+  });
+
+  it('leaves a removed field with a rule to the API diff', async () => {
+    const catalog = edit(AUTH_CATALOG, '  "What the shop pays for it."\n  costCents: Int @requiresScope(anyOf: ["admin"])\n', '');
+    const report = await check(await authProject({ catalog }));
+    expect(report.changes?.map((c) => [c.type, c.path])).toEqual([['FIELD_REMOVED', 'Product.costCents']]);
+  });
+
+  it('writes authorization changes to --json with their rules', async () => {
+    const dir = await authProject({ catalog: withoutCostRule });
+    const result = cli([...args(dir), '--json', join(dir, 'report.json')]);
+    expect(result.code).toBe(1);
+    const json = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
+    expect(json).toMatchObject({
+      exitCode: 1,
+      changes: [
+        {
+          type: 'AUTH_RULE_REMOVED',
+          path: 'Product.costCents',
+          category: 'authorization',
+          criticality: 'BREAKING',
+          status: 'failed',
+          rules: { before: [{ kind: 'requiresScope', anyOf: ['admin'] }], after: [] },
+        },
+      ],
+    });
+  });
+});
+
 describe('lint', () => {
   const lintOf = async (schemas: FixtureOptions['before']) => {
     const report = await check(await project({ before: schemas }));
@@ -368,9 +809,19 @@ describe('lint', () => {
         line: 13,
         rule: 'mutation-verb-first',
         coordinate: 'Mutation.productCreate',
-        message: 'mutation productCreate should start with a verb: create, update, delete, add, remove, restock, place, cancel, set',
+        message: 'mutation productCreate should start with a verb: create, update, delete, add, remove, restock, place, cancel, set, sign, refresh',
       }),
     ]);
+  });
+
+  it('accepts the identity mutations: sign up, in and out, refresh a session', async () => {
+    const mutations = ['signUp', 'signIn', 'signOut', 'refreshSession'].map((name) => `  "${name}."\n  ${name}(token: String): Boolean\n`).join('');
+    const { exitCode, lint } = await lintOf({ catalog: edit(CATALOG, 'type Mutation {\n', `type Mutation {\n${mutations}`) });
+    expect(lint).toEqual([]);
+    expect(exitCode).toBe(0);
+
+    const { lint: signage } = await lintOf({ catalog: edit(CATALOG, 'type Mutation {\n', 'type Mutation {\n  "Not a verb."\n  signage: Boolean\n') });
+    expect(signage).toEqual([expect.objectContaining({ rule: 'mutation-verb-first', coordinate: 'Mutation.signage' })]);
   });
 
   it('checks type, field and argument case and the Input suffix', async () => {

@@ -2,6 +2,9 @@
 //   { "approvals": [ { "type": "FIELD_REMOVED", "path": "Product.sku", "reason": "…" } ] }
 // An approval matches a change by type and path exactly. Once the base revision contains the
 // change, the approval matches nothing and is reported as stale: delete it then.
+// `"operations": ["AccountPage"]` (optional) acknowledges client operations that use the change
+// and still validate against the new API schema (e.g. a field that becomes nullable): without it,
+// usage by an operation blocks the change even when approved.
 import { readFile } from 'node:fs/promises';
 import { UsageError } from './config.ts';
 
@@ -9,6 +12,8 @@ export interface Approval {
   type: string;
   path: string;
   reason: string;
+  /** Operations acknowledged as using the change (their clients are ready for it); absent when not given. */
+  operations?: string[];
 }
 
 export async function loadApprovals(file: string, explicit: boolean): Promise<Approval[]> {
@@ -33,7 +38,17 @@ export async function loadApprovals(file: string, explicit: boolean): Promise<Ap
     if (missing.length > 0) {
       throw new UsageError(`approvals file ${file}: approvals[${i}] needs a non-empty ${missing.join(', ')} (e.g. { "type": "FIELD_REMOVED", "path": "Product.sku", "reason": "…" })`);
     }
-    return { type: record.type as string, path: record.path as string, reason: (record.reason as string).trim() };
+    const approval: Approval = { type: record.type as string, path: record.path as string, reason: (record.reason as string).trim() };
+    if (record.operations !== undefined) {
+      const operations = record.operations;
+      if (!Array.isArray(operations) || operations.some((name) => typeof name !== 'string' || !name.trim())) {
+        throw new UsageError(
+          `approvals file ${file}: approvals[${i}].operations must be a list of operation names (e.g. "operations": ["AccountPage"]), got ${JSON.stringify(operations)}`,
+        );
+      }
+      approval.operations = [...new Set(operations.map((name: string) => name.trim()))];
+    }
+    return approval;
   });
 }
 

@@ -1,8 +1,10 @@
 // Breaking-change detection on the API schemas (what clients see), not on the supergraphs, so
-// join__ plumbing and routing changes never count as client-facing changes.
+// join__ plumbing and routing changes never count as client-facing changes. Authorization rules,
+// which the API schema does not carry, are compared on the supergraphs (auth.ts).
 import { Supergraph, type Schema } from '@apollo/federation-internals';
 import { diff, DiffRule, type Change } from '@graphql-inspector/core';
 import type { GraphQLSchema } from 'graphql';
+import { diffAuthRules, readAuthRules, type AuthRule, type AuthRules } from './auth.ts';
 
 export type Criticality = 'BREAKING' | 'DANGEROUS' | 'NON_BREAKING';
 
@@ -21,17 +23,26 @@ export interface SchemaChange {
   impact: string;
   /** Subgraphs that define (or defined) the coordinate. */
   subgraphs: string[];
+  /**
+   * api: a change of the API schema; usage by an operation blocks it when it is inherently
+   * breaking. authorization: a change of an auth rule; operations still validate and are listed
+   * for information only (they are who gains or loses access).
+   */
+  category: 'api' | 'authorization';
+  /** For authorization changes: the effective rules before and after (a type's own rules); else null. */
+  rules: { before: AuthRule[]; after: AuthRule[] } | null;
 }
 
 export interface BuiltSupergraph {
   supergraph: Supergraph;
   api: GraphQLSchema;
+  auth: AuthRules;
 }
 
 /** Throws when the SDL is not a valid supergraph. */
 export function buildSupergraph(sdl: string): BuiltSupergraph {
   const supergraph = Supergraph.build(sdl);
-  return { supergraph, api: supergraph.apiSchema().toGraphQLJSSchema() };
+  return { supergraph, api: supergraph.apiSchema().toGraphQLJSSchema(), auth: readAuthRules(sdl) };
 }
 
 export async function diffSupergraphs(before: BuiltSupergraph, after: BuiltSupergraph): Promise<SchemaChange[]> {
@@ -46,12 +57,14 @@ export async function diffSupergraphs(before: BuiltSupergraph, after: BuiltSuper
   });
   const newSubgraphs = [...after.supergraph.subgraphs()];
   const oldSubgraphs = [...before.supergraph.subgraphs()];
-  return adjusted.map((change, i) => {
-    const path = change.path ?? null;
+  const subgraphsOf = (path: string | null) => {
     const coordinate = path?.split('.') ?? [];
     // Prefer the new graph (where the change lives); a removed coordinate is only in the old one.
-    let subgraphs = newSubgraphs.filter((s) => defines(s.schema, coordinate)).map((s) => s.name);
-    if (subgraphs.length === 0) subgraphs = oldSubgraphs.filter((s) => defines(s.schema, coordinate)).map((s) => s.name);
+    const subgraphs = newSubgraphs.filter((s) => defines(s.schema, coordinate)).map((s) => s.name);
+    return subgraphs.length > 0 ? subgraphs : oldSubgraphs.filter((s) => defines(s.schema, coordinate)).map((s) => s.name);
+  };
+  const api = adjusted.map((change, i): SchemaChange => {
+    const path = change.path ?? null;
     return {
       type: change.type,
       path,
@@ -59,9 +72,25 @@ export async function diffSupergraphs(before: BuiltSupergraph, after: BuiltSuper
       inherentCriticality: (raw[i] ?? change).criticality.level as Criticality,
       message: change.message,
       impact: impactOf(change),
-      subgraphs,
+      subgraphs: subgraphsOf(path),
+      category: 'api',
+      rules: null,
     };
   });
+  const auth = diffAuthRules(before.auth, after.auth).map(
+    (change): SchemaChange => ({
+      type: change.type,
+      path: change.path,
+      criticality: change.criticality,
+      inherentCriticality: change.criticality,
+      message: change.message,
+      impact: change.impact,
+      subgraphs: subgraphsOf(change.path),
+      category: 'authorization',
+      rules: { before: change.before, after: change.after },
+    }),
+  );
+  return [...api, ...auth];
 }
 
 function defines(schema: Schema, [typeName, member]: string[]): boolean {

@@ -33,7 +33,7 @@ export interface LintProblem {
 }
 
 /** Mutations start with one of these (then an upper-case letter, or nothing: `restock`). */
-export const MUTATION_VERBS = ['create', 'update', 'delete', 'add', 'remove', 'restock', 'place', 'cancel', 'set'];
+export const MUTATION_VERBS = ['create', 'update', 'delete', 'add', 'remove', 'restock', 'place', 'cancel', 'set', 'sign', 'refresh'];
 
 const PASCAL = /^[A-Z][A-Za-z0-9]*$/;
 const CAMEL = /^[a-z][A-Za-z0-9]*$/;

@@ -1,5 +1,6 @@
 // Client operations: the .graphql documents clients send, checked against the new API schema, and
-// the schema coordinates they use (so a change to a used coordinate fails even when approved).
+// the schema coordinates they use (so a breaking change to a used coordinate fails even when
+// approved, unless the approval acknowledges every operation that uses it and they still validate).
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import {

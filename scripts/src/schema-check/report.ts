@@ -6,11 +6,32 @@ import type { LintProblem } from './lint.ts';
 import type { OperationProblem, OperationRef } from './operations.ts';
 
 export interface ChangeFinding extends SchemaChange {
-  /** failed: breaks clients and is not approved, or is used by an operation (usage wins over approval). */
+  /**
+   * failed: breaks clients (or weakens an authorization rule) and is not approved, or is used by an
+   * operation the approval does not acknowledge, or by one that no longer validates.
+   */
   status: 'failed' | 'approved' | 'warning' | 'safe';
   approval: Approval | null;
   /** Operations that use what the change touches (for breaking and dangerous changes). */
   usedBy: OperationRef[];
+  /** Names of operations in usedBy that the approval's `operations` lists. */
+  acknowledged: string[];
+  /**
+   * For a change that usage blocks (an API change that breaks by nature, used by an operation):
+   * operations in usedBy the approval does not acknowledge. Empty otherwise.
+   */
+  unacknowledged: string[];
+  /** For a change that usage blocks: operations in usedBy that no longer validate. Empty otherwise. */
+  invalidUsers: string[];
+}
+
+/** An operation an approval acknowledges that does not use the approved change (or does not exist). */
+export interface UnusedAcknowledgement {
+  type: string;
+  path: string;
+  operation: string;
+  /** false: no operation of that name in the operation folders. */
+  exists: boolean;
 }
 
 export interface CompositionFinding {
@@ -37,7 +58,7 @@ export interface Report {
   /** validated is false when there is no new API schema to validate against. */
   operations: { files: string[]; count: number; validated: boolean; problems: OperationProblem[] };
   lint: LintProblem[];
-  approvals: { file: string; count: number; stale: Approval[] };
+  approvals: { file: string; count: number; stale: Approval[]; unusedAcknowledgements: UnusedAcknowledgement[] };
   /** Checks skipped and why. */
   warnings: string[];
 }
@@ -96,6 +117,10 @@ export function formatReport(report: Report): string {
     ...report.approvals.stale.map(
       (a) => `${WARN} stale approval ${a.type} ${a.path} matches no change; delete it from ${report.approvals.file}`,
     ),
+    ...report.approvals.unusedAcknowledgements.map(
+      (u) =>
+        `${WARN} approval ${u.type} ${u.path} acknowledges ${u.operation}, which ${u.exists ? 'does not use the change' : 'is not an operation in the operation folders'}; remove it from its "operations" in ${report.approvals.file}`,
+    ),
     ...report.warnings.map((w) => `${WARN} ${w}`),
   ];
   if (extra.length > 0) out.push('', 'warnings', ...extra.map((l) => `  ${l}`));
@@ -108,20 +133,33 @@ function formatChange(c: ChangeFinding): string {
   const what = `${c.type} ${c.path ?? ''}`.trim();
   const mark = { failed: FAIL, approved: PASS, warning: WARN, safe: INFO }[c.status];
   const lines = [`${mark} ${c.criticality} ${what} — ${c.impact}`];
-  if (c.status !== 'safe') lines.push(`    ${c.message}`);
+  if (c.status !== 'safe' || c.category === 'authorization') lines.push(`    ${c.message}`);
   for (const user of c.usedBy) lines.push(`    used by ${user.operation} (${user.file})`);
-  if (c.approval) {
-    lines.push(
-      c.status === 'failed'
-        ? `    approved ("${c.approval.reason}"), but an operation uses it: usage wins over approval`
-        : `    approved: ${c.approval.reason}`,
-    );
+  const names = (list: readonly string[]) => list.join(', ');
+  const quotedList = (list: readonly string[]) => list.map((n) => JSON.stringify(n)).join(', ');
+  // What to do about the operations that block a change: the broken ones must change; the others
+  // can change, or be acknowledged in the approval once their clients handle the change.
+  const broken = c.invalidUsers;
+  const addable = c.unacknowledged.filter((n) => !broken.includes(n));
+  const brokenLine = `    no longer valid against the new API schema, change first: ${names(broken)} (an approval cannot acknowledge a broken operation)`;
+  if (c.approval && c.status !== 'failed') {
+    lines.push(`    approved: ${c.approval.reason}`);
+    if (c.acknowledged.length > 0) lines.push(`    acknowledged operation(s), still valid against the new API schema: ${names(c.acknowledged)}`);
+  } else if (c.approval) {
+    lines.push(`    approved ("${c.approval.reason}"), but operations use it: usage wins over approval unless the approval acknowledges them`);
+    if (broken.length > 0) lines.push(brokenLine);
+    if (addable.length > 0) {
+      lines.push(`    not acknowledged: add ${quotedList(addable)} to the approval's "operations" once their clients handle the change, or change them`);
+    }
   } else if (c.status === 'failed') {
-    lines.push(
-      c.usedBy.length > 0
-        ? '    change the operations that use it first: an approval cannot override usage'
-        : '    if intended, approve it in the approvals file with a reason',
-    );
+    if (c.unacknowledged.length === 0) lines.push('    if intended, approve it in the approvals file with a reason');
+    if (broken.length > 0) lines.push(brokenLine);
+    if (addable.length > 0) {
+      lines.push(
+        `    still valid: ${names(addable)}; change them, or approve the change acknowledging them once their clients handle it:`,
+        `    { "type": ${JSON.stringify(c.type)}, "path": ${JSON.stringify(c.path)}, "reason": "…", "operations": [${quotedList(addable)}] }`,
+      );
+    }
   }
   return lines.join('\n');
 }
@@ -140,7 +178,7 @@ function summary(report: Report): string {
     ...count(changes.filter((c) => c.status === 'approved').length, 'approved'),
     ...count(changes.filter((c) => c.status === 'warning').length, 'dangerous'),
     ...count(changes.filter((c) => c.status === 'safe').length, 'safe'),
-    ...count(report.approvals.stale.length + report.warnings.length, 'warning(s)'),
+    ...count(report.approvals.stale.length + report.approvals.unusedAcknowledgements.length + report.warnings.length, 'warning(s)'),
   ];
   const tail = notes.length > 0 ? ` (${notes.join(', ')})` : '';
   const passed = [

@@ -43,7 +43,13 @@ export async function runSchemaCheck(options: SchemaCheckOptions): Promise<Repor
     upToDate = (await readFile(options.supergraphFile, 'utf8').catch(() => null)) === outcome.supergraphSdl;
   }
 
-  // 3 and 5. Breaking changes, approvals, and usage (which wins over approval).
+  // 4. Client operations against the new API schema (before 5: an invalid operation cannot be acknowledged).
+  const operationProblems = [...operationSet.problems, ...(after ? validateOperations(operationSet, after.api) : [])];
+  const invalidOperations = new Set(operationProblems.flatMap((p) => (p.operation === null ? [] : [p.operation])));
+
+  // 3 and 5. Breaking changes (API schema and authorization rules), approvals, and usage: usage
+  // wins over approval unless the approval acknowledges every operation that uses the change and
+  // they all still validate.
   let changes: ChangeFinding[] | null = null;
   // Usage is what clients use today: resolve it on the base schema, where removed coordinates exist.
   const usageSchema = (before ?? after)?.api;
@@ -57,7 +63,14 @@ export async function runSchemaCheck(options: SchemaCheckOptions): Promise<Repor
       const approval = findApproval(approvals, change);
       const relevant = change.criticality !== 'NON_BREAKING' || change.inherentCriticality !== 'NON_BREAKING';
       const usedBy = relevant ? usersOf(change.path, change.type, usage) : [];
-      const blockedByUse = change.inherentCriticality === 'BREAKING' && usedBy.length > 0;
+      const users = [...new Set(usedBy.map((u) => u.operation))];
+      const listed = new Set(approval?.operations ?? []);
+      // Authorization changes leave every operation valid: who uses them is information, not a blocker.
+      const usageBlocks = change.category === 'api' && change.inherentCriticality === 'BREAKING' && users.length > 0;
+      const acknowledged = users.filter((name) => listed.has(name));
+      const unacknowledged = usageBlocks ? users.filter((name) => !listed.has(name)) : [];
+      const invalidUsers = usageBlocks ? users.filter((name) => invalidOperations.has(name)) : [];
+      const blockedByUse = usageBlocks && (!approval || unacknowledged.length > 0 || invalidUsers.length > 0);
       const status =
         blockedByUse || (change.criticality === 'BREAKING' && !approval)
           ? 'failed'
@@ -66,13 +79,21 @@ export async function runSchemaCheck(options: SchemaCheckOptions): Promise<Repor
             : change.criticality === 'DANGEROUS'
               ? 'warning'
               : 'safe';
-      return { ...change, status, approval, usedBy };
+      return { ...change, status, approval, usedBy, acknowledged, unacknowledged, invalidUsers };
     });
   }
   const stale = changes ? approvals.filter((a) => !changes.some((c) => c.type === a.type && c.path === a.path)) : [];
-
-  // 4. Client operations against the new API schema.
-  const operationProblems = [...operationSet.problems, ...(after ? validateOperations(operationSet, after.api) : [])];
+  // Acknowledged operations that do not use the change they acknowledge (or do not exist).
+  const unusedAcknowledgements = (changes ?? []).flatMap((change) =>
+    (change.approval?.operations ?? [])
+      .filter((name) => !change.usedBy.some((u) => u.operation === name))
+      .map((operation) => ({
+        type: change.type,
+        path: change.path ?? '',
+        operation,
+        exists: operationSet.operations.some((o) => o.name === operation),
+      })),
+  );
 
   // 6. Conventions, per subgraph.
   const lint = lintSubgraphs(subgraphs, options.root);
@@ -85,7 +106,7 @@ export async function runSchemaCheck(options: SchemaCheckOptions): Promise<Repor
     changes,
     operations: { files: operationSet.files, count: operationSet.operations.length, validated: after !== null, problems: operationProblems },
     lint,
-    approvals: { file: shown(options.approvalsFile), count: approvals.length, stale },
+    approvals: { file: shown(options.approvalsFile), count: approvals.length, stale, unusedAcknowledgements },
     warnings,
   };
   return { exitCode: exitCodeOf(report), ...report };
