@@ -1,9 +1,14 @@
 // What any server here is built from, without the database platform or the subgraph machinery:
 // the router imports this, so it never loads PGlite, Prisma adapters or pg (about 30 MB of RSS).
-export { ConfigError, loadEnv, logLevel, port } from './env.ts';
+export { ConfigError, loadEnv, logLevel, port, redisUrl, signingSecret } from './env.ts';
 export { badUserInput, conflict, ErrorCode, maskError, notFound } from './errors.ts';
-export { createHttpHandler, listen } from './http.ts';
-export type { HttpOptions, RunningServer } from './http.ts';
+export { createHttpHandler, HttpError, listen, sendJson } from './http.ts';
+export type { BasicRequestInfo, HttpOptions, ListenOptions, PreparedRequest, RunningServer } from './http.ts';
+export { ANONYMOUS, hasAnyScope, IDENTITY_HEADERS, identityHeaders, requestInfoFromHeaders, viewer } from './identity.ts';
+export type { RequestInfo, Viewer } from './identity.ts';
+export { connectRedis, redisNonceStore, redisReady, warnAtMostEvery } from './redis.ts';
+export { createSignatureVerifier, memoryNonceStore, MIN_SECRET_LENGTH, SIGNATURE_HEADERS, signatureHeaders } from './signing.ts';
+export type { NonceStore, SignableRequest, SignatureCheck } from './signing.ts';
 export { runProcess } from './lifecycle.ts';
 export type { Started } from './lifecycle.ts';
 export { createLogger, describeError } from './logger.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIN_SECRET_LENGTH } from './signing.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -33,11 +34,25 @@ const postgresUrl = z.preprocess(
     .optional(),
 );
 
+export const redisUrl = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z
+    .string()
+    .refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// or rediss:// URL')
+    .optional(),
+);
+
+/** An HMAC key shared by the router and one subgraph; generate one with `openssl rand -base64 48`. */
+export const signingSecret = z
+  .string({ error: `is required: the secret this service shares with the router (at least ${MIN_SECRET_LENGTH} characters; \`npm start\` makes development ones)` })
+  .min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`);
+
 const commonSubgraphEnv = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: logLevel,
   DATA_DIR: optionalString,
+  REDIS_URL: redisUrl,
 });
 
 /** Variables named `<PREFIX>_<NAME>` in the environment; validated here without the prefix. */
@@ -48,6 +63,8 @@ function scopedSubgraphEnv(defaultPort: number) {
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
     DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
     DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+    SIGNING_SECRET: signingSecret,
+    MAX_REPRESENTATIONS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   });
 }
 
@@ -70,7 +87,10 @@ export function loadSubgraphEnv(prefix: string, defaultPort: number, source: Rec
     host: common.HOST,
     logLevel: common.LOG_LEVEL,
     dataDir: common.DATA_DIR,
+    redisUrl: common.REDIS_URL,
     port: scoped.PORT,
+    signingSecret: scoped.SIGNING_SECRET,
+    maxRepresentations: scoped.MAX_REPRESENTATIONS,
     databaseUrl: scoped.DATABASE_URL,
     pool: {
       max: scoped.DATABASE_POOL_MAX,
@@ -94,10 +114,14 @@ function collect<Schema extends z.ZodType>(
   return null;
 }
 
+const SECRET_NAME = /SECRET|PASSWORD|PRIVATE|TOKEN|KEY/i;
+
 function describeIssues(issues: readonly z.core.$ZodIssue[], source: Record<string, string | undefined>, namePrefix = ''): string[] {
   return issues.map((issue) => {
     const key = issue.path.map(String).join('.');
     const value = issue.path.length === 1 ? source[key] : undefined;
-    return `  - ${namePrefix}${key || '(environment)'}: ${issue.message}${value === undefined ? '' : ` (got "${value}")`}`;
+    // Never echo a secret into a log: say how long it was instead.
+    const shown = value === undefined ? '' : SECRET_NAME.test(key) ? ` (got ${value.length} characters)` : ` (got "${value}")`;
+    return `  - ${namePrefix}${key || '(environment)'}: ${issue.message}${shown}`;
   });
 }

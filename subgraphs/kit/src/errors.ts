@@ -11,6 +11,10 @@ export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** Too many requests or attempts; `extensions.retryAfterSeconds` says when to try again. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** Refused by the router's limits before planning (depth, aliases, nodes, …). */
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -25,6 +29,8 @@ const APOLLO_REQUEST_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode), ...APOLLO_REQUEST_CODES]);
+/** The extension fields our errors carry on purpose; nothing else reaches a client. */
+const PUBLIC_EXTENSIONS = new Set(['code', 'field', 'typename', 'id', 'retryAfterSeconds', 'limit', 'max', 'actual', 'variable', 'path', 'requestId']);
 
 export function badUserInput(message: string, field: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, field } });
@@ -95,8 +101,12 @@ export function maskError(
 ): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && PUBLIC_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
-    // Keep code and our own structured fields; drop stack traces and anything else.
-    const { stacktrace: _stack, exception: _exception, ...extensions } = formatted.extensions ?? {};
+    // Keep the code and our own structured fields; drop everything else (stack traces, the
+    // gateway's serviceName, anything a library adds), so nothing internal rides along.
+    const extensions: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(formatted.extensions ?? {})) {
+      if (PUBLIC_EXTENSIONS.has(key)) extensions[key] = value;
+    }
     return { ...formatted, extensions };
   }
   onInternal?.(formatted, original);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
@@ -5,49 +6,114 @@ import { describeError, type Logger } from './logger.ts';
 
 /**
  * The one HTTP layer every server here uses (subgraphs and router): plain node:http in front of
- * Apollo Server, with a body limit, JSON errors for malformed requests, CORS, and the
- * /health and /ready probes. Explicit instead of `startStandaloneServer`, which allows any
- * origin, 50 MB bodies and HTML stack traces.
+ * Apollo Server, with a body limit, JSON errors for malformed requests, CORS, security headers, a
+ * request id on every request, one access-log line per GraphQL request, and the /health and /ready
+ * probes. Explicit instead of `startStandaloneServer`, which allows any origin, 50 MB bodies and
+ * HTML stack traces.
  */
-export interface HttpOptions<Context extends BaseContext> {
+export interface HttpOptions<Context extends BaseContext, Info = BasicRequestInfo> {
   apollo: ApolloServer<Context>;
-  context: (request: IncomingMessage) => Promise<Context>;
   logger: Logger;
+  /**
+   * Runs once the body is read and before Apollo sees the request: authenticates, checks limits,
+   * and returns what the request's context is built from. Throw an HttpError to refuse it.
+   */
+  prepare?: (request: PreparedRequest) => Promise<Info>;
+  context: (info: Info) => Promise<Context>;
   graphqlPath?: string;
   maxBodyBytes?: number;
   /** Allowed browser origins; `'*'` for any; empty for none (server-to-server only). */
   corsOrigins?: readonly string[] | '*';
+  /** Let browsers send cookies/credentials (only ever with an explicit origin list, never with `*`). */
+  corsCredentials?: boolean;
   /** Readiness: 200 when `ready` is true, 503 otherwise; the rest is shown as the body. */
   readiness?: () => Promise<{ ready: boolean } & Record<string, unknown>>;
+  /** Extra GET routes by exact path (e.g. a JWKS document); they get the same headers and request id. */
+  routes?: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void> | void>>;
+  /** The level of the one access-log line per GraphQL request (default debug). */
+  accessLog?: 'info' | 'debug';
+  /** How many reverse proxies in front of this server append to X-Forwarded-For (default 0: use the socket's address). */
+  trustProxyHops?: number;
+  /** Adds Strict-Transport-Security (production behind TLS). */
+  hsts?: boolean;
+  /** Echo the request id in an `x-request-id` response header (default true). */
+  echoRequestId?: boolean;
+}
+
+/** What the HTTP layer knows about a GraphQL request before Apollo sees it. */
+export interface PreparedRequest {
+  raw: IncomingMessage;
+  method: string;
+  url: URL;
+  /** The parsed JSON body (POST), or undefined (GET). */
+  body: unknown;
+  /** The body exactly as received, for signature checks. */
+  rawBody: string;
+  requestId: string;
+  clientIp: string;
+}
+
+export interface BasicRequestInfo {
+  requestId: string;
+  clientIp: string;
 }
 
 export interface RunningServer {
   server: Server;
   url: string;
   port: number;
+  /** Stops accepting connections, lets in-flight requests finish (up to the grace period), then closes. */
   close(): Promise<void>;
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-class HttpError extends Error {
+/** A refusal with its HTTP status and error code; the layer answers it as a JSON GraphQL error. */
+export class HttpError extends Error {
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, message: string) {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly extensions: Readonly<Record<string, unknown>>;
+  constructor(status: number, code: string, message: string, options: { headers?: Record<string, string>; extensions?: Record<string, unknown> } = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.headers = options.headers ?? {};
+    this.extensions = options.extensions ?? {};
   }
 }
 
-export function createHttpHandler<Context extends BaseContext>(options: HttpOptions<Context>) {
+/** Security headers for API responses: nothing here is meant to be rendered, framed or cached. */
+function securityHeaders(hsts: boolean): [string, string][] {
+  const headers: [string, string][] = [
+    ['x-content-type-options', 'nosniff'],
+    ['x-frame-options', 'DENY'],
+    ['referrer-policy', 'no-referrer'],
+    ['content-security-policy', "default-src 'none'; frame-ancestors 'none'"],
+    ['cross-origin-opener-policy', 'same-origin'],
+    ['cache-control', 'no-store'],
+  ];
+  if (hsts) headers.push(['strict-transport-security', 'max-age=31536000; includeSubDomains']);
+  return headers;
+}
+
+export function createHttpHandler<Context extends BaseContext, Info = BasicRequestInfo>(options: HttpOptions<Context, Info>) {
   const graphqlPath = options.graphqlPath ?? '/graphql';
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const headers = securityHeaders(options.hsts ?? false);
+  const echoRequestId = options.echoRequestId ?? true;
+  const logAccess = options.accessLog === 'info' ? options.logger.info : options.logger.debug;
 
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    const offered = request.headers['x-request-id'];
+    const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
+    for (const [name, value] of headers) response.setHeader(name, value);
+    if (echoRequestId) response.setHeader('x-request-id', requestId);
     const url = new URL(request.url ?? '/', 'http://localhost');
     try {
-      applyCors(request, response, options.corsOrigins ?? []);
+      applyCors(request, response, options.corsOrigins ?? [], options.corsCredentials ?? false);
       if (request.method === 'OPTIONS') {
         response.writeHead(204).end();
         return;
@@ -61,19 +127,48 @@ export function createHttpHandler<Context extends BaseContext>(options: HttpOpti
         sendJson(response, state.ready ? 200 : 503, state);
         return;
       }
-      if (url.pathname !== graphqlPath) {
-        sendJson(response, 404, { errors: [{ message: `Not found: ${url.pathname}`, extensions: { code: 'NOT_FOUND' } }] });
+      const route = options.routes?.[url.pathname];
+      if (route && (request.method === 'GET' || request.method === 'HEAD')) {
+        await route(request, response);
         return;
       }
-      await handleGraphQL(options, request, response, url, maxBody);
+      if (url.pathname !== graphqlPath) {
+        throw new HttpError(404, 'NOT_FOUND', `Not found: ${url.pathname.slice(0, 200)}`);
+      }
+      let body: unknown;
+      let info: Info | undefined;
+      // One line per GraphQL request, refused ones included, written when the exchange ends.
+      response.once('close', () => {
+        logAccess('request', {
+          method: request.method,
+          operationName: operationNameOf(body, url),
+          status: response.statusCode,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+          userId: userIdOf(info),
+          requestId,
+          ...(response.writableFinished ? {} : { aborted: true }),
+        });
+      });
+      const clientIp = clientAddress(request, options.trustProxyHops ?? 0);
+      const rawBody = request.method === 'POST' ? await readBody(request, maxBody) : '';
+      body = request.method === 'POST' ? parseBody(request.headers['content-type'], rawBody) : undefined;
+      const prepared: PreparedRequest = { raw: request, method: request.method ?? 'GET', url, body, rawBody, requestId, clientIp };
+      info = options.prepare ? await options.prepare(prepared) : ({ requestId, clientIp } as Info);
+      await handleGraphQL(options, request, response, url, body, info);
     } catch (error) {
       if (error instanceof HttpError) {
-        sendJson(response, error.status, { errors: [{ message: error.message, extensions: { code: error.code } }] });
+        for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
+        sendJson(response, error.status, { errors: [{ message: error.message, extensions: { code: error.code, ...error.extensions, requestId } }] });
         return;
       }
-      options.logger.error('request failed', describeError(error));
+      if (request.destroyed || response.destroyed) {
+        // The client went away (closed the tab, timed out): nothing to answer and nothing wrong here.
+        options.logger.debug('request aborted by the client', { requestId });
+        return;
+      }
+      options.logger.error('request failed', { requestId, ...describeError(error) });
       if (!response.headersSent) {
-        sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+        sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] });
       } else {
         response.destroy();
       }
@@ -81,22 +176,44 @@ export function createHttpHandler<Context extends BaseContext>(options: HttpOpti
   };
 }
 
-async function handleGraphQL<Context extends BaseContext>(
-  options: HttpOptions<Context>,
+function userIdOf(info: unknown): number | null {
+  const viewer = (info as { viewer?: { userId?: unknown } } | null)?.viewer;
+  return typeof viewer?.userId === 'number' ? viewer.userId : null;
+}
+
+function operationNameOf(body: unknown, url: URL): string | null {
+  const name = body && typeof body === 'object' && 'operationName' in body ? body.operationName : url.searchParams.get('operationName');
+  return typeof name === 'string' ? name.slice(0, 100) : null;
+}
+
+/**
+ * The client's address: the socket's, or with `hops` trusted proxies in front, the address the
+ * outermost trusted proxy saw (X-Forwarded-For is appended to by each proxy; earlier entries are
+ * whatever the client claimed).
+ */
+function clientAddress(request: IncomingMessage, hops: number): string {
+  const socketAddress = request.socket.remoteAddress ?? 'unknown';
+  if (hops <= 0) return socketAddress;
+  const forwarded = request.headers['x-forwarded-for'];
+  const chain = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',').map((s) => s.trim()).filter(Boolean);
+  return chain[chain.length - hops] ?? chain[0] ?? socketAddress;
+}
+
+async function handleGraphQL<Context extends BaseContext, Info>(
+  options: HttpOptions<Context, Info>,
   request: IncomingMessage,
   response: ServerResponse,
   url: URL,
-  maxBody: number,
+  body: unknown,
+  info: Info,
 ): Promise<void> {
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }
-  const body = request.method === 'POST' ? parseBody(headers.get('content-type'), await readBody(request, maxBody)) : undefined;
-
   const result = await options.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body },
-    context: () => options.context(request),
+    context: () => options.context(info),
   });
 
   for (const [name, value] of result.headers) response.setHeader(name, value);
@@ -120,70 +237,122 @@ function parseBody(contentType: string | undefined, raw: string): unknown {
 }
 
 async function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
+  const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBytes} bytes`, { headers: { connection: 'close' } });
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
     request.resume();
-    throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBytes} bytes`);
+    throw tooLarge();
   }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBytes} bytes`);
+    if (size > maxBytes) {
+      // Stop reading; the answer goes out and the connection closes instead of draining the rest.
+      request.pause();
+      throw tooLarge();
+    }
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function applyCors(request: IncomingMessage, response: ServerResponse, allowed: readonly string[] | '*'): void {
+function applyCors(request: IncomingMessage, response: ServerResponse, allowed: readonly string[] | '*', credentials: boolean): void {
   const origin = request.headers.origin;
   if (!origin) return;
   if (allowed !== '*' && !allowed.includes(origin)) return;
-  response.setHeader('access-control-allow-origin', allowed === '*' ? '*' : origin);
+  const anyOrigin = allowed === '*';
+  response.setHeader('access-control-allow-origin', anyOrigin ? '*' : origin);
   response.setHeader('vary', 'origin');
+  if (credentials && !anyOrigin) response.setHeader('access-control-allow-credentials', 'true');
+  response.setHeader('access-control-expose-headers', 'x-request-id, retry-after');
   if (request.method === 'OPTIONS') {
     response.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
-    response.setHeader(
-      'access-control-allow-headers',
-      request.headers['access-control-request-headers'] ?? 'content-type, authorization, apollo-require-preflight',
-    );
+    response.setHeader('access-control-allow-headers', 'content-type, authorization, apollo-require-preflight, x-apollo-operation-name, x-request-id');
     response.setHeader('access-control-max-age', '600');
   }
 }
 
-function sendJson(response: ServerResponse, status: number, payload: unknown): void {
+export function sendJson(response: ServerResponse, status: number, payload: unknown): void {
+  if (response.headersSent || response.destroyed) return;
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   response.end(JSON.stringify(payload));
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  /** Give up on a client that has not sent its headers within this (slowloris). Default 10 s. */
+  headersTimeoutMs?: number;
+  /** Give up on a request (headers and body) not complete within this. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Largest request header block; larger ones get 431. Default 16 KiB. */
+  maxHeaderBytes?: number;
+  /** On close, how long in-flight requests may take before their connections are cut. Default 10 s. */
+  shutdownGraceMs?: number;
 }
 
 /** Listens on host:port (0 = any free port) and resolves once the socket is bound. */
 export async function listen(
   handler: (request: IncomingMessage, response: ServerResponse) => void | Promise<void>,
-  { host, port }: { host: string; port: number },
+  options: ListenOptions,
 ): Promise<RunningServer> {
-  const server = createServer((request, response) => void handler(request, response));
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
+  const server = createServer(
+    {
+      maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024,
+      headersTimeout,
+      requestTimeout,
+      // How often Node checks the two timeouts above; its default (30 s) would let a slow client
+      // hold a socket far past them.
+      connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+    },
+    (request, response) => {
+      inFlight++;
+      response.once('close', () => {
+        inFlight--;
+        if (inFlight === 0) drained?.();
+      });
+      if (closing) {
+        response.setHeader('connection', 'close');
+        // Draining: tell load balancers to stop sending, while in-flight requests finish.
+        if (request.url === '/ready') {
+          sendJson(response, 503, { ready: false, draining: true });
+          return;
+        }
+      }
+      void handler(request, response);
+    },
+  );
+  let inFlight = 0;
+  let closing = false;
+  let drained: (() => void) | undefined;
   // Longer than common proxy/gateway idle timeouts, so the peer closes first and never reuses a dead socket.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen(options.port, options.host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const bound = (server.address() as AddressInfo).port;
-  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
   return {
     server,
     port: bound,
     url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${bound}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        // In-flight requests get a moment to finish; then the rest are cut.
-        setTimeout(() => server.closeAllConnections(), 2_000).unref();
-      }),
+    async close() {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        const grace = new Promise<void>((resolve) => setTimeout(resolve, options.shutdownGraceMs ?? 10_000).unref());
+        await Promise.race([new Promise<void>((resolve) => (drained = resolve)), grace]);
+      }
+      server.closeAllConnections();
+      await closed;
+    },
   };
 }

@@ -9,5 +9,16 @@ export { byKeys, createLoader, createTopPerKeyLoader, groupByKeys } from './load
 export type { DataLoader, TopKey, TopPerKeyQuery } from './loaders.ts';
 export { DateTime } from './scalars.ts';
 export { randomInt, SEED, seedDate, seededRandom, seedProductPriceCents, seedUserEmail } from './seed.ts';
-export { buildSubgraphApolloServer, prepareDatabase, runSubgraph, seedDatabase, startSubgraph } from './subgraph.ts';
-export type { PrismaLikeClient, RunningSubgraph, SubgraphDefinition } from './subgraph.ts';
+export { AUTH_DIRECTIVES, enforceAuthorization, signedInUserId } from './authorization.ts';
+export type { OwnerOf, Owners } from './authorization.ts';
+export { buildSubgraphApolloServer, DEFAULT_MAX_REPRESENTATIONS, prepareDatabase, runSubgraph, seedDatabase, startSubgraph } from './subgraph.ts';
+export type {
+  PrismaLikeClient,
+  RunningSubgraph,
+  SeedableSubgraph,
+  StartSubgraphOptions,
+  SubgraphContext,
+  SubgraphDefinition,
+  SubgraphFactory,
+  SubgraphRuntime,
+} from './subgraph.ts';

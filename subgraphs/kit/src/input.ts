@@ -23,7 +23,21 @@ export function tryParseId(raw: unknown): number | null {
   return /^[1-9]\d{0,9}$/.test(text) && Number(text) <= MAX_INT4 ? Number(text) : null;
 }
 
-export function requireText(value: string, field: string, { min = 1, max }: { min?: number; max: number }): string {
+/** C0 controls but tab, line feed and carriage return; and DEL. NUL in particular: PostgreSQL refuses it in text. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/** Bidirectional overrides and isolates: they make text display in another order than it is stored ("Trojan Source"). */
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+const LINE_BREAK = /[\r\n]/;
+
+/**
+ * Trimmed text of a bounded length, well-formed and printable: a lone surrogate (which cannot be
+ * stored as UTF-8), control characters and bidirectional overrides are refused; line breaks only
+ * where `multiline` says so.
+ */
+export function requireText(value: string, field: string, { min = 1, max, multiline = false }: { min?: number; max: number; multiline?: boolean }): string {
+  if (!value.isWellFormed()) throw badUserInput(`${field} is not valid Unicode text`, field);
+  if (CONTROL.test(value) || (!multiline && LINE_BREAK.test(value))) throw badUserInput(`${field} must not contain control characters`, field);
+  if (BIDI_CONTROL.test(value)) throw badUserInput(`${field} must not contain bidirectional control characters`, field);
   const text = value.trim();
   if (text.length < min) {
     throw badUserInput(min === 1 ? `${field} must not be empty` : `${field} must be at least ${min} characters`, field);

@@ -1,31 +1,62 @@
-/** A small structured logger: one JSON line per event in production, one readable line otherwise. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+import { pino, type Logger as PinoLogger } from 'pino';
+import pretty from 'pino-pretty';
 
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+/**
+ * Structured logging on pino: one JSON line per event in production (what log shippers read),
+ * a readable line in development. Secrets never reach a log line: the paths below are redacted
+ * wherever they appear in the fields of an event.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  /** A logger whose every line also carries `fields` (e.g. a request id). */
+  child(fields: Record<string, unknown>): Logger;
 }
 
+export const REDACTED_PATHS = [
+  'authorization',
+  'cookie',
+  'password',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'secret',
+  'headers.authorization',
+  'headers.cookie',
+  'variables.password',
+  'variables.refreshToken',
+  'variables.input.password',
+  '*.authorization',
+  '*.password',
+  '*.refreshToken',
+];
+
 export function createLogger(name: string, level: LogLevel = 'info', json = process.env.NODE_ENV === 'production'): Logger {
-  const write = (at: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>) => {
-    if (RANK[at] < RANK[level]) return;
-    const stream = at === 'error' || at === 'warn' ? process.stderr : process.stdout;
-    if (json) {
-      stream.write(`${JSON.stringify({ time: new Date().toISOString(), level: at, name, message, ...fields })}\n`);
-    } else {
-      const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
-      stream.write(`${at.toUpperCase().padEnd(5)} ${message}${extra}\n`);
-    }
+  const options = {
+    name,
+    level,
+    messageKey: 'message',
+    base: undefined,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
   };
+  const destination = json
+    ? pino.destination({ dest: 1, sync: true })
+    : pretty({ sync: true, colorize: process.stdout.isTTY === true, messageKey: 'message', ignore: 'name,time', singleLine: true });
+  return wrap(pino(options, destination));
+}
+
+function wrap(log: PinoLogger): Logger {
   return {
-    debug: (m, f) => write('debug', m, f),
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
+    debug: (message, fields) => (fields ? log.debug(fields, message) : log.debug(message)),
+    info: (message, fields) => (fields ? log.info(fields, message) : log.info(message)),
+    warn: (message, fields) => (fields ? log.warn(fields, message) : log.warn(message)),
+    error: (message, fields) => (fields ? log.error(fields, message) : log.error(message)),
+    child: (fields) => wrap(log.child(fields)),
   };
 }
 

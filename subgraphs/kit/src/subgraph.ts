@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -6,14 +7,24 @@ import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { databaseOptionsFromEnv, migrate, openDatabase, pendingMigrations, type Database } from '@commerce/db';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { parse } from 'graphql';
-import { ConfigError, loadSubgraphEnv } from './env.ts';
+import { enforceAuthorization, type Owners } from './authorization.ts';
+import { ConfigError, loadSubgraphEnv, type SubgraphEnv } from './env.ts';
+import { ErrorCode, maskError } from './errors.ts';
+import { createHttpHandler, HttpError, listen, type RunningServer } from './http.ts';
+import { requestInfoFromHeaders, type RequestInfo, type Viewer } from './identity.ts';
 import { runProcess } from './lifecycle.ts';
-import { maskError } from './errors.ts';
-import { createHttpHandler, listen, type RunningServer } from './http.ts';
 import { createLogger, describeError, type Logger } from './logger.ts';
+import type { Redis } from 'ioredis';
+import { connectRedis, redisNonceStore, redisReady, warnAtMostEvery } from './redis.ts';
+import { createSignatureVerifier, memoryNonceStore, type NonceStore } from './signing.ts';
 
 /** What makes a service a service. Each subgraph exports one of these from `src/server.ts`. */
-export interface SubgraphDefinition<Client extends PrismaLikeClient, Context extends BaseContext> {
+/** Every subgraph context carries the caller, so the authorization directives can be enforced. */
+export interface SubgraphContext extends BaseContext {
+  viewer: Viewer;
+}
+
+export interface SubgraphDefinition<Client extends PrismaLikeClient, Context extends SubgraphContext> {
   /** Subgraph name = folder = env prefix (upper-cased) = data directory. */
   name: string;
   defaultPort: number;
@@ -23,8 +34,12 @@ export interface SubgraphDefinition<Client extends PrismaLikeClient, Context ext
   /** The resolvers generated types describe; checked against the SDL by codegen + tsc. */
   resolvers: object;
   createClient(adapter: SqlDriverAdapterFactory): Client;
-  /** A fresh context per request: the client and this request's loaders. */
-  createContext(client: Client): Context;
+  /** A fresh context per request: the client, this request's loaders and the caller. */
+  createContext(client: Client, request: RequestInfo): Context;
+  /** Who owns an object of each type guarded by `@ownerOrScope` (see authorization.ts). */
+  owners?: Owners;
+  /** Extra public GET routes served beside /graphql (e.g. accounts' JWKS). */
+  routes?: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void> | void>>;
   /** Deterministic seed data, run once on a freshly created embedded database. */
   seed?(client: Client): Promise<void>;
 }
@@ -33,14 +48,16 @@ export interface PrismaLikeClient {
   $disconnect(): Promise<void>;
 }
 
-export function buildSubgraphApolloServer<Client extends PrismaLikeClient, Context extends BaseContext>(
+export function buildSubgraphApolloServer<Client extends PrismaLikeClient, Context extends SubgraphContext>(
   definition: SubgraphDefinition<Client, Context>,
   logger: Logger,
 ): ApolloServer<Context> {
   const typeDefs = parse(readFileSync(fileURLToPath(definition.schema), 'utf8'));
+  // Codegen's resolver types are stricter than (and compatible with) Apollo's loose map type.
+  const schema = buildSubgraphSchema([{ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<Context> }]);
+  enforceAuthorization(schema, definition.owners);
   return new ApolloServer<Context>({
-    // Codegen's resolver types are stricter than (and compatible with) Apollo's loose map type.
-    schema: buildSubgraphSchema([{ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<Context> }]),
+    schema,
     includeStacktraceInErrorResponses: false,
     // runSubgraph owns the process life cycle; Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
@@ -51,6 +68,9 @@ export function buildSubgraphApolloServer<Client extends PrismaLikeClient, Conte
   });
 }
 
+/** Matches the router's default node limit: a query it accepts never needs more in one fetch. */
+export const DEFAULT_MAX_REPRESENTATIONS = 10_000;
+
 export interface RunningSubgraph<Client> extends RunningServer {
   name: string;
   client: Client;
@@ -58,18 +78,56 @@ export interface RunningSubgraph<Client> extends RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startSubgraph<Client extends PrismaLikeClient, Context extends BaseContext>(
+export interface StartSubgraphOptions {
+  database: Database;
+  /** The secret shared with the router: every GraphQL request must be signed with it. */
+  signingSecret: string;
+  /** Where seen nonces are kept (default: this process's memory; Redis when replicas share the load). */
+  nonces?: NonceStore;
+  /** Most entity representations one `_entities` request may carry. */
+  maxRepresentations?: number;
+  host?: string;
+  port?: number;
+  logger?: Logger;
+}
+
+export async function startSubgraph<Client extends PrismaLikeClient, Context extends SubgraphContext>(
   definition: SubgraphDefinition<Client, Context>,
-  options: { database: Database; host?: string; port?: number; logger?: Logger },
+  options: StartSubgraphOptions,
 ): Promise<RunningSubgraph<Client>> {
   const logger = options.logger ?? createLogger(definition.name, 'warn');
   const client = definition.createClient(options.database.adapter);
   const apollo = buildSubgraphApolloServer(definition, logger);
   await apollo.start();
+  const ownNonces = options.nonces ? null : memoryNonceStore();
+  const verify = createSignatureVerifier({ secret: options.signingSecret, nonces: options.nonces ?? ownNonces! });
+  const maxRepresentations = options.maxRepresentations ?? DEFAULT_MAX_REPRESENTATIONS;
+  const warnRefused = warnAtMostEvery(10_000, logger);
   const handler = createHttpHandler({
     apollo,
     logger,
-    context: async () => definition.createContext(client),
+    routes: definition.routes,
+    // Only the router may call a subgraph: `_entities` and `_service` included.
+    prepare: async (request) => {
+      const check = await verify({
+        method: request.method,
+        path: `${request.url.pathname}${request.url.search}`,
+        headers: request.raw.headers,
+        body: request.rawBody,
+      });
+      if (!check.ok) {
+        warnRefused('refused a request that is not signed by the router', { reason: check.reason, requestId: request.requestId });
+        throw new HttpError(401, ErrorCode.UNAUTHENTICATED, 'Only the router may call this service');
+      }
+      // The router sends representations as a variable (under any name a client of the subgraph
+      // picks); no other argument here takes a list, so every list variable is held to the cap.
+      const variables = (request.body as { variables?: unknown } | undefined)?.variables;
+      if (variables && typeof variables === 'object' && Object.values(variables).some((v) => Array.isArray(v) && v.length > maxRepresentations)) {
+        throw new HttpError(400, ErrorCode.BAD_USER_INPUT, `At most ${maxRepresentations} entity representations per request`);
+      }
+      return requestInfoFromHeaders(request.raw.headers, request.requestId);
+    },
+    context: async (info) => definition.createContext(client, info),
     readiness: async () => {
       try {
         await options.database.withSession((session) => session.query('SELECT 1'));
@@ -89,6 +147,7 @@ export async function startSubgraph<Client extends PrismaLikeClient, Context ext
       await running.close();
       await apollo.stop();
       await client.$disconnect();
+      ownNonces?.close();
     },
   };
 }
@@ -98,7 +157,7 @@ export async function startSubgraph<Client extends PrismaLikeClient, Context ext
  * this run created the schema. PostgreSQL: migrations are deployed separately (by the migrator
  * role), so refuse to start on a database with pending migrations rather than serve a stale schema.
  */
-export async function prepareDatabase<Client extends PrismaLikeClient, Context extends BaseContext>(
+export async function prepareDatabase<Client extends PrismaLikeClient, Context extends SubgraphContext>(
   definition: SubgraphDefinition<Client, Context>,
   database: Database,
   logger: Logger,
@@ -123,10 +182,7 @@ export async function prepareDatabase<Client extends PrismaLikeClient, Context e
 }
 
 /** Loads a service's seed data into a database through its own client, then lets the client go. */
-export async function seedDatabase<Client extends PrismaLikeClient, Context extends BaseContext>(
-  definition: SubgraphDefinition<Client, Context>,
-  database: Database,
-): Promise<void> {
+export async function seedDatabase<Client extends PrismaLikeClient>(definition: SeedableSubgraph<Client>, database: Database): Promise<void> {
   if (!definition.seed) throw new Error(`${definition.name} has no seed`);
   const client = definition.createClient(database.adapter);
   try {
@@ -136,13 +192,37 @@ export async function seedDatabase<Client extends PrismaLikeClient, Context exte
   }
 }
 
+/** What a service's process offers the code that builds its definition at start. */
+export interface SubgraphRuntime {
+  env: SubgraphEnv;
+  /** The shared Redis, when REDIS_URL is set. */
+  redis: Redis | null;
+  logger: Logger;
+}
+
+/**
+ * A service whose definition depends on its configuration (keys, limits): built once the env is
+ * read. What does not depend on it (its database, client and seed) is here already, so migration
+ * and seeding tools treat it like any other service.
+ */
+export interface SubgraphFactory<Client extends PrismaLikeClient, Context extends SubgraphContext>
+  extends Pick<SubgraphDefinition<Client, Context>, 'name' | 'defaultPort' | 'migrations' | 'createClient' | 'seed'> {
+  create(runtime: SubgraphRuntime): SubgraphDefinition<Client, Context> | Promise<SubgraphDefinition<Client, Context>>;
+}
+
+/** What seeding needs of a service: its own client and seed. */
+export type SeedableSubgraph<Client extends PrismaLikeClient> = Pick<SubgraphDefinition<Client, SubgraphContext>, 'name' | 'createClient' | 'seed'>;
+
 /** The whole life of a service process: env → database → migrate/seed → server → listen → graceful shutdown. */
-export async function runSubgraph<Client extends PrismaLikeClient, Context extends BaseContext>(
-  definition: SubgraphDefinition<Client, Context>,
+export async function runSubgraph<Client extends PrismaLikeClient, Context extends SubgraphContext>(
+  service: SubgraphDefinition<Client, Context> | SubgraphFactory<Client, Context>,
 ): Promise<void> {
-  await runProcess(createLogger(definition.name), async () => {
-    const env = loadSubgraphEnv(definition.name.toUpperCase(), definition.defaultPort);
-    const logger = createLogger(definition.name, env.logLevel);
+  await runProcess(createLogger(service.name), async () => {
+    const env = loadSubgraphEnv(service.name.toUpperCase(), service.defaultPort);
+    const logger = createLogger(service.name, env.logLevel);
+    const redis = env.redisUrl ? connectRedis(env.redisUrl, logger) : null;
+    if (redis && !(await redisReady(redis))) logger.warn('Redis is not answering; shared state is per process until it does');
+    const definition = 'create' in service ? await service.create({ env, redis, logger }) : service;
     const database = await openDatabase(
       databaseOptionsFromEnv(definition.name, {
         databaseUrl: env.databaseUrl,
@@ -151,13 +231,24 @@ export async function runSubgraph<Client extends PrismaLikeClient, Context exten
       }),
     );
     await prepareDatabase(definition, database, logger);
-    const running = await startSubgraph(definition, { database, host: env.host, port: env.port, logger });
+    const ownNonces = memoryNonceStore();
+    const running = await startSubgraph(definition, {
+      database,
+      signingSecret: env.signingSecret,
+      nonces: redis ? redisNonceStore(redis, `commerce:nonce:${definition.name}:`, ownNonces, logger) : ownNonces,
+      maxRepresentations: env.maxRepresentations,
+      host: env.host,
+      port: env.port,
+      logger,
+    });
     logger.info(`${definition.name} subgraph ready at ${running.url}`, { database: database.kind });
     return {
       logger,
       async stop() {
         await running.stop();
         await database.close();
+        ownNonces.close();
+        redis?.disconnect();
       },
     };
   });

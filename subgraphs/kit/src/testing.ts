@@ -4,7 +4,19 @@ import type { PGliteDatabase } from '@commerce/db';
 import { freshTestDatabase } from '@commerce/db/testing';
 import type { GraphQLFormattedError } from 'graphql';
 import { createLogger } from './logger.ts';
-import { buildSubgraphApolloServer, type PrismaLikeClient, type SubgraphDefinition } from './subgraph.ts';
+import { ANONYMOUS, viewer, type RequestInfo, type Viewer } from './identity.ts';
+
+/** Seeded user 1, the admin, as tests call in. */
+export const ADMIN = viewer(1, ['admin']);
+
+/** Nobody signed in. */
+export const ANONYMOUS_CALLER: Viewer = ANONYMOUS;
+
+/** A signed-in user without scopes. */
+export function asUser(userId: number): Viewer {
+  return viewer(userId);
+}
+import { buildSubgraphApolloServer, type PrismaLikeClient, type SubgraphContext, type SubgraphDefinition } from './subgraph.ts';
 
 export interface Result<Data = Record<string, unknown>> {
   data?: Data | null;
@@ -36,16 +48,21 @@ export function errorCodes(result: Result<unknown>): unknown[] {
 export interface SubgraphHarness<Client> {
   client: Client;
   database: PGliteDatabase;
-  /** Runs an operation with a fresh per-request context, like one HTTP request would. */
-  query<Data = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<Result<Data>>;
+  /** Runs an operation with a fresh per-request context, like one HTTP request would, as `as` (default: the harness's viewer). */
+  query<Data = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Viewer): Promise<Result<Data>>;
   /** Runs `run` and reports the SQL statements the service's Prisma client sent meanwhile. */
   countStatements<T>(run: () => Promise<T>): Promise<{ result: T; statements: number; sql: string[] }>;
   close(): Promise<void>;
 }
 
-export async function subgraphHarness<Client extends PrismaLikeClient, Context extends BaseContext>(
+/** The request info of an in-process test request made by `viewer`. */
+export function testRequest(viewer: Viewer = ANONYMOUS): RequestInfo {
+  return { viewer, requestId: 'test', clientIp: '127.0.0.1' };
+}
+
+export async function subgraphHarness<Client extends PrismaLikeClient, Context extends SubgraphContext>(
   definition: SubgraphDefinition<Client, Context>,
-  { seed = true }: { seed?: boolean } = {},
+  { seed = true, viewer: defaultViewer = ANONYMOUS }: { seed?: boolean; viewer?: Viewer } = {},
 ): Promise<SubgraphHarness<Client>> {
   const database = await freshTestDatabase(definition.name, fileURLToPath(definition.migrations));
   const client = definition.createClient(database.adapter);
@@ -55,7 +72,7 @@ export async function subgraphHarness<Client extends PrismaLikeClient, Context e
   return {
     client,
     database,
-    query: (query, variables) => execute(server, definition.createContext(client), query, variables),
+    query: (query, variables, as = defaultViewer) => execute(server, definition.createContext(client, testRequest(as)), query, variables),
     async countStatements(run) {
       const sql: string[] = [];
       const stop = database.onStatement((statement) => sql.push(statement));

@@ -17,14 +17,16 @@ import {
   type RunningServer,
 } from '../src/index.ts';
 
+const SECRET = 'a-development-secret-of-32-chars!!';
+
 describe('loadSubgraphEnv', () => {
   it('applies defaults and reads prefixed variables', () => {
-    const env = loadSubgraphEnv('REVIEWS', 4004, { REVIEWS_PORT: '5004', REVIEWS_DATABASE_URL: 'postgres://u@h/db' });
+    const env = loadSubgraphEnv('REVIEWS', 4004, { REVIEWS_PORT: '5004', REVIEWS_DATABASE_URL: 'postgres://u@h/db', REVIEWS_SIGNING_SECRET: SECRET });
     expect(env).toMatchObject({ port: 5004, host: '127.0.0.1', databaseUrl: 'postgres://u@h/db', pool: { max: 10 } });
   });
 
   it('treats an empty value as unset', () => {
-    expect(loadSubgraphEnv('REVIEWS', 4004, { REVIEWS_DATABASE_URL: '' }).databaseUrl).toBeUndefined();
+    expect(loadSubgraphEnv('REVIEWS', 4004, { REVIEWS_DATABASE_URL: '', REVIEWS_SIGNING_SECRET: SECRET }).databaseUrl).toBeUndefined();
   });
 
   it('reports every problem at once, by the variable name the user set', () => {
@@ -40,6 +42,18 @@ describe('loadSubgraphEnv', () => {
     expect(message).toContain('"eighty"');
     expect(message).toContain('LOG_LEVEL');
     expect(message).toContain('REVIEWS_DATABASE_URL: must be a postgres:// or postgresql:// URL');
+    expect(message).toContain('REVIEWS_SIGNING_SECRET: is required');
+  });
+
+  it('refuses a short signing secret without printing it', () => {
+    expect(() => loadSubgraphEnv('REVIEWS', 4004, { REVIEWS_SIGNING_SECRET: 'hunter2' })).toThrow(
+      /REVIEWS_SIGNING_SECRET: must be at least 32 characters \(got 7 characters\)/,
+    );
+    try {
+      loadSubgraphEnv('REVIEWS', 4004, { REVIEWS_SIGNING_SECRET: 'hunter2' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('hunter2');
+    }
   });
 });
 
@@ -144,7 +158,9 @@ describe('HTTP layer', () => {
   it('answers malformed JSON with 400 and a JSON error, not a stack trace', async () => {
     const response = await post('{"query": ');
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+    expect(await response.json()).toEqual({
+      errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST', requestId: response.headers.get('x-request-id') } }],
+    });
   });
 
   it('refuses bodies over the limit with 413', async () => {
