@@ -1,5 +1,5 @@
 import { SEED, seedUserEmail } from '@commerce/service-kit';
-import { errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
+import { ADMIN, ANONYMOUS_CALLER, asUser, errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
 import { GHOST_EMAIL, seedStock, seedWaitlist } from '../src/seed.ts';
@@ -8,7 +8,8 @@ import { inventory } from '../src/server.ts';
 let harness: SubgraphHarness<PrismaClient>;
 
 beforeAll(async () => {
-  harness = await subgraphHarness(inventory);
+  // As the admin: these tests are about data and writes; authorization has its own tests below.
+  harness = await subgraphHarness(inventory, { viewer: ADMIN });
 });
 afterAll(() => harness?.close());
 
@@ -208,5 +209,30 @@ describe('restock', () => {
   it('accepts the largest quantity', async () => {
     const result = await harness.query(`mutation { restock(productId: "50", quantity: 100000) { product { stock } } }`);
     expect(result.data?.restock.product.stock).toBe(100_000);
+  });
+});
+
+describe('authorization', () => {
+  it.each([
+    ['anonymous', ANONYMOUS_CALLER, 'UNAUTHENTICATED'],
+    ['a customer', asUser(2), 'FORBIDDEN'],
+  ])('refuses restock by %s with %s and leaves the stock alone', async (_who, caller, code) => {
+    const before = (await harness.client.inventoryItem.findUniqueOrThrow({ where: { productId: 9 } })).stock;
+    const result = await harness.query(`mutation { restock(productId: "9", quantity: 100000) { product { stock } } }`, undefined, caller);
+    expect(errorCodes(result)).toEqual([code]);
+    expect((await harness.client.inventoryItem.findUniqueOrThrow({ where: { productId: 9 } })).stock).toBe(before);
+  });
+
+  it('shows waitlists (people’s emails) to admins only; stock to anyone', async () => {
+    const query = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { stock waitlist { email } } } }`;
+    const reps = { reps: [{ __typename: 'Product', id: '10' }] };
+    const customer = await harness.query(query, reps, asUser(2));
+    expect(customer.data?._entities).toEqual([{ stock: 0, waitlist: null }]);
+    expect(errorCodes(customer)).toEqual(['FORBIDDEN']);
+    const anonymous = await harness.query(query, reps, ANONYMOUS_CALLER);
+    expect(errorCodes(anonymous)).toEqual(['UNAUTHENTICATED']);
+    const admin = await harness.query(query, reps, ADMIN);
+    expect(admin.errors).toBeUndefined();
+    expect(admin.data?._entities[0].waitlist).toHaveLength(seedWaitlist(10).length);
   });
 });

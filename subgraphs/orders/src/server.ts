@@ -1,6 +1,7 @@
 import type { SubgraphDefinition } from '@commerce/service-kit';
 import { createContext, type Context } from './context.ts';
-import { PrismaClient } from './generated/prisma/client.ts';
+import { PrismaClient, type Order } from './generated/prisma/client.ts';
+import type { UserRef } from './models.ts';
 import { resolvers } from './resolvers/index.ts';
 import { seed } from './seed.ts';
 
@@ -12,5 +13,7 @@ export const orders: SubgraphDefinition<PrismaClient, Context> = {
   resolvers,
   createClient: (adapter) => new PrismaClient({ adapter }),
   createContext,
+  // @ownerOrScope: an order belongs to the user who placed it; a user's order list to that user.
+  owners: { Order: (order: Order) => order.userId, User: (user: UserRef) => user.id },
   seed,
 };

@@ -1,5 +1,5 @@
 import { seedProductPriceCents, SEED } from '@commerce/service-kit';
-import { errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
+import { ADMIN, ANONYMOUS_CALLER, asUser, errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
 import { seedOrders } from '../src/seed.ts';
@@ -8,7 +8,8 @@ import { orders } from '../src/server.ts';
 let harness: SubgraphHarness<PrismaClient>;
 
 beforeAll(async () => {
-  harness = await subgraphHarness(orders);
+  // As the admin: these tests are about data and writes; authorization has its own tests below.
+  harness = await subgraphHarness(orders, { viewer: ADMIN });
 });
 afterAll(() => harness?.close());
 
@@ -294,5 +295,32 @@ describe('database', () => {
     await expect(
       harness.client.orderItem.create({ data: { orderId: 99_999, productId: 7, quantity: 1, unitPriceCents: 100 } }),
     ).rejects.toThrow(/order_items_order_id_fkey|Foreign key/i);
+  });
+});
+
+describe('authorization', () => {
+  it('shows an order to the user who placed it and to admins', async () => {
+    const own = await harness.query(`{ order(id: "1") { id status user { id } } }`, undefined, asUser(1));
+    expect(own.errors).toBeUndefined();
+    expect(own.data?.order).toEqual({ id: '1', status: 'DELIVERED', user: { id: '1' } });
+  });
+
+  it.each([
+    ['anonymous', ANONYMOUS_CALLER, 'UNAUTHENTICATED'],
+    ['another user', asUser(2), 'FORBIDDEN'],
+  ])('refuses another’s order to %s with %s: null, never the data', async (_who, caller, code) => {
+    const result = await harness.query(`{ order(id: "1") { id status totalCents items { quantity } } }`, undefined, caller);
+    expect(result.data?.order).toBeNull();
+    expect(new Set(errorCodes(result))).toEqual(new Set([code]));
+    expect(JSON.stringify(result)).not.toMatch(/DELIVERED|84197/);
+  });
+
+  it('lists a user’s orders to that user only: one error for the field, not one per order', async () => {
+    const query = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id orders { id } } } }`;
+    const reps = { reps: [{ __typename: 'User', id: '1' }, { __typename: 'User', id: '2' }] };
+    const result = await harness.query(query, reps, asUser(2));
+    expect(result.data?._entities[0]).toEqual({ id: '1', orders: null });
+    expect(result.data?._entities[1].orders.length).toBe(seedOrders().filter((o) => o.userId === 2).length);
+    expect(errorCodes(result)).toEqual(['FORBIDDEN']);
   });
 });

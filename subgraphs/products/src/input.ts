@@ -23,5 +23,5 @@ export function requireWeightGrams(value: number, field: string): number {
 
 /** Descriptions may be empty; requireText's min: 0 keeps the length check and the trim. */
 export function requireDescription(value: string, field: string): string {
-  return requireText(value, field, { min: 0, max: 5000 });
+  return requireText(value, field, { min: 0, max: 5000, multiline: true });
 }

@@ -1,4 +1,4 @@
-import { errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
+import { ADMIN, ANONYMOUS_CALLER, asUser, errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
 import { seedProduct } from '../src/seed.ts';
@@ -7,7 +7,8 @@ import { products } from '../src/server.ts';
 let harness: SubgraphHarness<PrismaClient>;
 
 beforeAll(async () => {
-  harness = await subgraphHarness(products);
+  // As the admin: these tests are about data and writes; authorization has its own tests below.
+  harness = await subgraphHarness(products, { viewer: ADMIN });
 });
 afterAll(() => harness?.close());
 
@@ -299,5 +300,30 @@ describe('federation', () => {
     const result = await harness.query(`{ _service { sdl } }`);
     expect(result.data?._service.sdl).toContain('@key(fields: "id")');
     expect(result.data?._service.sdl).toContain('@key(fields: "sku")');
+  });
+});
+
+describe('authorization', () => {
+  const CREATE = `mutation { createProduct(input: { sku: "AUTH-1", name: "Nope", description: "", priceCents: 100, weightGrams: 100, category: TOYS }) { product { id } } }`;
+  const PRICE = `mutation { updateProductPrice(id: "4", priceCents: 1) { product { priceCents } } }`;
+
+  it.each([
+    ['anonymous', ANONYMOUS_CALLER, 'UNAUTHENTICATED'],
+    ['a customer', asUser(2), 'FORBIDDEN'],
+  ])('refuses catalogue writes by %s with %s and changes nothing', async (_who, caller, code) => {
+    const before = await harness.client.product.findUniqueOrThrow({ where: { id: 4 } });
+    const count = await harness.client.product.count();
+    for (const mutation of [CREATE, PRICE]) {
+      const result = await harness.query(mutation, undefined, caller);
+      expect(errorCodes(result)).toEqual([code]);
+      expect(result.data).toBeNull();
+    }
+    expect(await harness.client.product.count()).toBe(count);
+    expect((await harness.client.product.findUniqueOrThrow({ where: { id: 4 } })).priceCents).toBe(before.priceCents);
+  });
+
+  it('lets anyone read the catalogue', async () => {
+    const result = await harness.query(`{ product(id: "4") { id name } }`, undefined, ANONYMOUS_CALLER);
+    expect(result.errors).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { SEED } from '@commerce/service-kit';
-import { errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
+import { asUser, errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
 import { reviews } from '../src/server.ts';
@@ -14,11 +14,13 @@ beforeAll(async () => {
 afterAll(() => harness?.close());
 
 const ADD = `mutation($input: AddReviewInput!) { addReview(input: $input) { review { ${REVIEW_FIELDS} } } }`;
-const valid = { productId: '12', authorId: '7', rating: 4, body: 'Fine.' };
+const valid = { productId: '12', rating: 4, body: 'Fine.' };
+/** Adds a review as user `authorId` (the author is always the caller). */
+const add = (input: Record<string, unknown>, authorId = 7) => harness.query(ADD, { input }, asUser(authorId));
 
 describe('addReview', () => {
   it('stores a review with a trimmed body and the next id past the seed', async () => {
-    const result = await harness.query(ADD, { input: { productId: '12', authorId: '7', rating: 4, body: '  Sturdy and quiet.  ' } });
+    const result = await add({ productId: '12', rating: 4, body: '  Sturdy and quiet.  ' });
     expect(result.errors).toBeUndefined();
     const review = result.data?.addReview.review;
     expect(review).toMatchObject({
@@ -34,8 +36,8 @@ describe('addReview', () => {
   });
 
   it('shows the new review first on its product and author, and updates the stats', async () => {
-    await harness.query(ADD, { input: { ...valid, productId: '23', authorId: '9', rating: 5, body: 'First!' } });
-    const second = await harness.query(ADD, { input: { ...valid, productId: '23', authorId: '9', rating: 2, body: 'Second.' } });
+    await add({ ...valid, productId: '23', rating: 5, body: 'First!' }, 9);
+    const second = await add({ ...valid, productId: '23', rating: 2, body: 'Second.' }, 9);
     const newId = second.data?.addReview.review.id;
     const result = await harness.query(
       `query($reps: [_Any!]!) { _entities(representations: $reps) {
@@ -54,7 +56,7 @@ describe('addReview', () => {
 
   it('accepts a body of exactly 2000 characters and the rating bounds 1 and 5', async () => {
     for (const rating of [1, 5]) {
-      const result = await harness.query(ADD, { input: { ...valid, rating, body: 'y'.repeat(2000) } });
+      const result = await add({ ...valid, rating, body: 'y'.repeat(2000) });
       expect(result.errors).toBeUndefined();
       expect(result.data?.addReview.review.rating).toBe(rating);
     }
@@ -65,7 +67,7 @@ describe('addReview', () => {
     // (1.2222222222222223). The mean must be the correctly rounded quotient.
     const ratings = [1, 1, 1, 1, 1, 1, 1, 2, 2];
     const results = await Promise.all(
-      ratings.map((rating, i) => harness.query(ADD, { input: { productId: '176', authorId: String(i + 1), rating, body: `r${i}` } })),
+      ratings.map((rating, i) => add({ productId: '176', rating, body: `r${i}` }, i + 1)),
     );
     expect(results.flatMap(errorCodes)).toEqual([]);
     expect(new Set(results.map((r) => r.data?.addReview.review.id)).size).toBe(ratings.length);
@@ -79,9 +81,33 @@ describe('addReview', () => {
   });
 
   it('stores a review of a product or user it cannot verify (documented trade-off)', async () => {
-    const result = await harness.query(ADD, { input: { ...valid, productId: '99999', authorId: '88888' } });
+    const result = await add({ ...valid, productId: '99999' }, 88888);
     expect(result.errors).toBeUndefined();
     expect(result.data?.addReview.review).toMatchObject({ author: { id: '88888' }, product: { id: '99999' } });
+  });
+});
+
+describe('addReview: who may', () => {
+  it('refuses an anonymous caller with UNAUTHENTICATED and stores nothing', async () => {
+    const before = await harness.client.review.count();
+    const result = await harness.query(ADD, { input: valid });
+    expect(errorCodes(result)).toEqual(['UNAUTHENTICATED']);
+    expect(result.data).toBeNull();
+    expect(await harness.client.review.count()).toBe(before);
+  });
+
+  it('takes the author from the caller, never from the input', async () => {
+    const smuggled = await harness.query(ADD, { input: { ...valid, authorId: '3' } }, asUser(5));
+    expect(errorCodes(smuggled)).toEqual(['BAD_USER_INPUT']);
+    const result = await add({ ...valid, body: 'Mine.' }, 5);
+    expect(result.data?.addReview.review.author).toEqual({ id: '5' });
+  });
+
+  it('stores SQL-looking text verbatim (parameterised statements)', async () => {
+    const body = "'); DROP TABLE reviews; -- \" OR 1=1";
+    const result = await add({ ...valid, body });
+    expect(result.data?.addReview.review.body).toBe(body);
+    expect(await harness.client.review.count()).toBeGreaterThan(SEED.reviews);
   });
 });
 
@@ -90,8 +116,9 @@ describe('addReview: bad input', () => {
     ['malformed productId', { productId: 'abc' }, 'input.productId'],
     ['zero productId', { productId: '0' }, 'input.productId'],
     ['productId beyond int4', { productId: '2147483648' }, 'input.productId'],
-    ['malformed authorId', { authorId: '1.5' }, 'input.authorId'],
-    ['negative authorId', { authorId: '-7' }, 'input.authorId'],
+    ['a NUL byte in the body', { body: 'before\u0000after' }, 'input.body'],
+    ['a lone surrogate in the body', { body: 'broken \ud800 text' }, 'input.body'],
+    ['a right-to-left override in the body', { body: 'evil \u202Etxt.exe' }, 'input.body'],
     ['rating 0', { rating: 0 }, 'input.rating'],
     ['rating 6', { rating: 6 }, 'input.rating'],
     ['negative rating', { rating: -1 }, 'input.rating'],
@@ -100,7 +127,7 @@ describe('addReview: bad input', () => {
     ['oversized body', { body: 'x'.repeat(2001) }, 'input.body'],
   ])('%s → BAD_USER_INPUT naming %s, nothing stored', async (_name, override, field) => {
     const before = await harness.client.review.count();
-    const result = await harness.query(ADD, { input: { ...valid, ...override } });
+    const result = await add({ ...valid, ...override });
     expect(errorCodes(result)).toEqual(['BAD_USER_INPUT']);
     expect(result.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field });
     expect(JSON.stringify(result.errors)).not.toMatch(/stacktrace|prisma|at .*\.ts/i);
@@ -108,7 +135,7 @@ describe('addReview: bad input', () => {
   });
 
   it('trims before measuring: 2000 characters plus spaces is accepted', async () => {
-    const result = await harness.query(ADD, { input: { ...valid, body: `  ${'z'.repeat(2000)}  ` } });
+    const result = await add({ ...valid, body: `  ${'z'.repeat(2000)}  ` });
     expect(result.errors).toBeUndefined();
     expect(result.data?.addReview.review.body).toHaveLength(2000);
   });

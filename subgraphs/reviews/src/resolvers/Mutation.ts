@@ -1,12 +1,13 @@
-import { guardWrite, parseId, requireInt, requireText } from '@commerce/service-kit';
+import { guardWrite, parseId, requireInt, requireText, signedInUserId } from '@commerce/service-kit';
 import type { MutationResolvers } from '../generated/graphql.ts';
 
 export const Mutation: MutationResolvers = {
-  async addReview(_parent, { input }, { db }) {
+  // @signedIn in the SDL: only a signed-in user gets here, and the author is always the caller.
+  async addReview(_parent, { input }, { db, viewer }) {
+    const authorId = signedInUserId(viewer);
     const productId = parseId(input.productId, 'input.productId');
-    const authorId = parseId(input.authorId, 'input.authorId');
     const rating = requireInt(input.rating, 'input.rating', { min: 1, max: 5 });
-    const body = requireText(input.body, 'input.body', { max: 2000 });
+    const body = requireText(input.body, 'input.body', { max: 2000, multiline: true });
     // Trade-off: reviews owns only its own database, so it cannot check that the product or the
     // user exists (that would mean reading products' and accounts' databases, or a synchronous
     // call that couples this write to their uptime). A well-formed but unknown id is stored; the
