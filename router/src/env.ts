@@ -1,9 +1,19 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadEnv, logLevel, port } from '@commerce/service-kit/core';
+import { ConfigError, loadEnv, logLevel, port, redisUrl, signingSecret } from '@commerce/service-kit/core';
 import { z } from 'zod';
+import { DEFAULT_OPERATION_LIMITS } from './operation-limits.ts';
 
 export const DEFAULT_SUPERGRAPH = fileURLToPath(new URL('../supergraph.graphql', import.meta.url));
+
+const booleanFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
+const optionalUrl = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z
+    .string()
+    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL')
+    .optional(),
+);
 
 const routerEnv = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -13,19 +23,70 @@ const routerEnv = z.object({
   SUPERGRAPH_PATH: z.string().min(1).optional(),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   SUBGRAPH_MAX_SOCKETS: z.coerce.number().int().min(1).max(10_000).default(128),
-  SUBGRAPH_COALESCE_QUERIES: z.enum(['true', 'false']).default('false'),
+  SUBGRAPH_COALESCE_QUERIES: booleanFlag.default(false),
   /** Router processes sharing the port (node:cluster); `auto` = one per core. */
   ROUTER_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1),
   /** Comma-separated browser origins allowed to call the router; `*` for any. */
   CORS_ORIGINS: z.string().optional(),
+  /** Let allowed origins send credentials (cookies); never together with `*`. */
+  CORS_CREDENTIALS: booleanFlag.default(false),
   MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(50 * 1024 * 1024).default(1024 * 1024),
+  MAX_HEADER_BYTES: z.coerce.number().int().min(1_024).max(1024 * 1024).default(16 * 1024),
+  /** Slow clients (slowloris): headers must arrive within this, the whole request within REQUEST_TIMEOUT_MS. */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** Reverse proxies in front of the router that append to X-Forwarded-For (0: the socket address is the client). */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  /** Introspection (and the IDE) in production; always on in development. */
+  INTROSPECTION: booleanFlag.optional(),
+  REDIS_URL: redisUrl,
+
+  // Identity: bearer tokens verified with jose.
+  AUTH_JWKS_URL: optionalUrl,
+  AUTH_PUBLIC_KEY: z.string().min(1).optional(),
+  AUTH_ISSUER: z.string().min(1).default('commerce-accounts'),
+  AUTH_AUDIENCE: z.string().min(1).default('commerce-supergraph'),
+  AUTH_ALGORITHMS: z.string().default('EdDSA,ES256,RS256,PS256'),
+  AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  AUTH_USER_ID_CLAIM: z.string().min(1).default('sub'),
+  AUTH_SCOPES_CLAIM: z.string().min(1).default('scope'),
+
+  // Rate limits per minute: signed-in callers by user, anonymous ones by address. 0 turns one off.
+  RATE_LIMIT_USER_PER_MINUTE: z.coerce.number().int().min(0).default(1_200),
+  RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+
+  // Operation limits, checked before planning.
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(1).optional(),
+  MAX_QUERY_ALIASES: z.coerce.number().int().min(0).optional(),
+  MAX_QUERY_DIRECTIVES: z.coerce.number().int().min(0).optional(),
+  MAX_QUERY_TOKENS: z.coerce.number().int().min(10).optional(),
+  MAX_QUERY_ROOT_FIELDS: z.coerce.number().int().min(1).optional(),
+  MAX_MUTATION_ROOT_FIELDS: z.coerce.number().int().min(1).optional(),
+  MAX_QUERY_NODES: z.coerce.number().int().min(1).optional(),
+  MAX_QUERY_FIELDS: z.coerce.number().int().min(1).optional(),
+
+  // Subgraph resilience.
+  SUBGRAPH_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  SUBGRAPH_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1_000).default(5),
+  SUBGRAPH_BREAKER_HALF_OPEN_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
 });
 
 export type RouterEnv = ReturnType<typeof loadRouterEnv>;
 
+/** A subgraph's name as it appears in variable names: upper-cased, non-alphanumerics as `_`. */
+function envName(subgraph: string): string {
+  return subgraph.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
 /** Subgraph URL overrides: SUBGRAPH_<NAME>_URL, NAME being the subgraph name upper-cased. */
 export function overrideVariable(subgraph: string): string {
-  return `SUBGRAPH_${subgraph.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
+  return `SUBGRAPH_${envName(subgraph)}_URL`;
+}
+
+/** The secret the router signs a subgraph's requests with: <NAME>_SIGNING_SECRET, the subgraph reads the same one. */
+export function signingSecretVariable(subgraph: string): string {
+  return `${envName(subgraph)}_SIGNING_SECRET`;
 }
 
 export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), source: Record<string, string | undefined> = process.env) {
@@ -47,6 +108,25 @@ export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), s
     }
     overrides.set(name, value);
   }
+  // Which subgraphs need one is known once the supergraph is read: see missingSigningSecrets.
+  const signingSecrets = new Map<string, string>();
+  for (const [name, value] of Object.entries(source)) {
+    if (!/^[A-Z0-9_]+_SIGNING_SECRET$/.test(name) || !value) continue;
+    const checked = signingSecret.safeParse(value);
+    if (checked.success) signingSecrets.set(name, value);
+    else problems.push(`  - ${name}: ${checked.error.issues[0]?.message ?? 'invalid'} (got ${value.length} characters)`);
+  }
+  if (env?.CORS_CREDENTIALS && env.CORS_ORIGINS?.trim() === '*') {
+    problems.push('  - CORS_CREDENTIALS: cannot be true while CORS_ORIGINS is "*"; list the origins that may send credentials');
+  }
+  const algorithms = (env?.AUTH_ALGORITHMS ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  const unsafe = algorithms.filter((a) => !ASYMMETRIC_ALGORITHMS.has(a));
+  if (env && (algorithms.length === 0 || unsafe.length > 0)) {
+    problems.push(`  - AUTH_ALGORITHMS: only asymmetric JWS algorithms are accepted (${[...ASYMMETRIC_ALGORITHMS].join(', ')}); got "${env.AUTH_ALGORITHMS}"`);
+  }
+  if (env?.AUTH_JWKS_URL && env.AUTH_PUBLIC_KEY) {
+    problems.push('  - AUTH_PUBLIC_KEY: set either AUTH_JWKS_URL or AUTH_PUBLIC_KEY, not both');
+  }
   if (problems.length > 0 || !env) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   const corsOrigins =
     env.CORS_ORIGINS === undefined
@@ -65,11 +145,64 @@ export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), s
     supergraphPath: argv.find((arg) => !arg.startsWith('-')) ?? env.SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH,
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     subgraphMaxSockets: env.SUBGRAPH_MAX_SOCKETS,
-    coalesceSubgraphQueries: env.SUBGRAPH_COALESCE_QUERIES === 'true',
+    coalesceSubgraphQueries: env.SUBGRAPH_COALESCE_QUERIES,
     workers: env.ROUTER_WORKERS === 'auto' ? availableParallelism() : env.ROUTER_WORKERS,
     corsOrigins,
+    corsCredentials: env.CORS_CREDENTIALS,
     maxBodyBytes: env.MAX_BODY_BYTES,
+    http: {
+      maxHeaderBytes: env.MAX_HEADER_BYTES,
+      headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+      shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    },
+    trustProxyHops: env.TRUST_PROXY_HOPS,
+    introspection: env.INTROSPECTION ?? env.NODE_ENV !== 'production',
+    redisUrl: env.REDIS_URL,
+    auth: {
+      jwksUrl: env.AUTH_JWKS_URL,
+      publicKey: env.AUTH_PUBLIC_KEY,
+      issuer: env.AUTH_ISSUER,
+      audience: env.AUTH_AUDIENCE,
+      algorithms,
+      clockToleranceSeconds: env.AUTH_CLOCK_TOLERANCE_SECONDS,
+      userIdClaim: env.AUTH_USER_ID_CLAIM,
+      scopesClaim: env.AUTH_SCOPES_CLAIM,
+    },
+    rateLimits: { userPerMinute: env.RATE_LIMIT_USER_PER_MINUTE, ipPerMinute: env.RATE_LIMIT_IP_PER_MINUTE },
+    limits: {
+      ...DEFAULT_OPERATION_LIMITS,
+      ...defined({
+        maxDepth: env.MAX_QUERY_DEPTH,
+        maxAliases: env.MAX_QUERY_ALIASES,
+        maxDirectives: env.MAX_QUERY_DIRECTIVES,
+        maxTokens: env.MAX_QUERY_TOKENS,
+        maxRootFields: env.MAX_QUERY_ROOT_FIELDS,
+        maxMutationRootFields: env.MAX_MUTATION_ROOT_FIELDS,
+        maxNodes: env.MAX_QUERY_NODES,
+        maxFields: env.MAX_QUERY_FIELDS,
+      }),
+    },
+    resilience: {
+      retries: env.SUBGRAPH_RETRIES,
+      breakerFailures: env.SUBGRAPH_BREAKER_FAILURES,
+      breakerHalfOpenMs: env.SUBGRAPH_BREAKER_HALF_OPEN_MS,
+    },
+    /** By variable name (see signingSecretVariable). */
+    signingSecrets,
     /** Keyed by variable name (see overrideVariable). */
     overrides,
   };
+}
+
+/** The subgraphs of a supergraph that have no signing secret configured, as the variables to set. */
+export function missingSigningSecrets(subgraphs: readonly string[], secrets: ReadonlyMap<string, string>): string[] {
+  return subgraphs.map(signingSecretVariable).filter((variable) => !secrets.has(variable));
+}
+
+/** JWS algorithms a verifier may accept: asymmetric only, so a public key can never be used as an HMAC secret. */
+const ASYMMETRIC_ALGORITHMS = new Set(['EdDSA', 'Ed25519', 'ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']);
+
+function defined<T extends Record<string, unknown>>(values: T): Partial<{ [K in keyof T]: Exclude<T[K], undefined> }> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<{ [K in keyof T]: Exclude<T[K], undefined> }>;
 }

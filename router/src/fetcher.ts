@@ -1,7 +1,7 @@
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ErrorCode } from '@commerce/service-kit/core';
+import { ErrorCode, IDENTITY_HEADERS } from '@commerce/service-kit/core';
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import { GraphQLError } from 'graphql';
 
@@ -62,8 +62,12 @@ export interface SubgraphHealth {
   consecutiveFailures: number;
 }
 
-/** Headers whose values identify a caller: requests differing in them are never coalesced. */
-const IDENTITY_HEADERS = ['authorization', 'cookie', 'x-user-id', 'x-api-key'];
+/**
+ * Headers whose values identify a caller: requests differing in them are never coalesced. The
+ * router forwards identity only in the headers it sets itself (user id and scopes); the client's
+ * own credentials never reach a subgraph, but are part of the key too in case a data source forwards them.
+ */
+const CALLER_HEADERS = [IDENTITY_HEADERS.userId, IDENTITY_HEADERS.scopes, 'authorization', 'cookie'];
 
 /**
  * Errors before any response where another attempt can help: the subgraph refused or dropped the
@@ -286,6 +290,6 @@ function isQuery(body: string): boolean {
 }
 
 function coalescingKey(url: URL, headers: Record<string, string>, body: string): string {
-  const identity = IDENTITY_HEADERS.map((name) => headers[name] ?? '').join('\u0000');
+  const identity = CALLER_HEADERS.map((name) => headers[name] ?? '').join('\u0000');
   return `${url.href}\u0000${identity}\u0000${body}`;
 }

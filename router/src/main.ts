@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, createLogger, runProcess } from '@commerce/service-kit/core';
-import { loadRouterEnv } from './env.ts';
-import { resolveEndpoints, startRouter } from './router.ts';
+import { loadRouterEnv, missingSigningSecrets } from './env.ts';
+import { resolveEndpoints, startRouter, subgraphsOf } from './router.ts';
 
 const bootLogger = createLogger('router');
 
@@ -27,15 +27,32 @@ async function serve(): Promise<void> {
     const supergraphSdl = await readFile(env.supergraphPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new ConfigError(`Cannot read the supergraph at ${env.supergraphPath}: ${error.code ?? error.message}`);
     });
+    const missing = missingSigningSecrets(subgraphsOf(supergraphSdl).map((s) => s.name), env.signingSecrets);
+    if (missing.length > 0) {
+      throw new ConfigError(
+        `Invalid configuration:\n${missing.map((variable) => `  - ${variable}: is required: the secret the router signs this subgraph's requests with (the subgraph gets the same one; \`npm start\` makes development ones)`).join('\n')}`,
+      );
+    }
     const router = await startRouter({
       supergraphSdl,
       overrides: env.overrides,
+      signingSecrets: env.signingSecrets,
+      auth: env.auth,
+      rateLimits: env.rateLimits,
+      ...(env.redisUrl ? { redisUrl: env.redisUrl } : {}),
+      limits: env.limits,
+      production: env.nodeEnv === 'production',
+      introspection: env.introspection,
       subgraphTimeoutMs: env.subgraphTimeoutMs,
       subgraphMaxSockets: env.subgraphMaxSockets,
       coalesceSubgraphQueries: env.coalesceSubgraphQueries,
+      resilience: env.resilience,
       logger,
       corsOrigins: env.corsOrigins,
+      corsCredentials: env.corsCredentials,
       maxBodyBytes: env.maxBodyBytes,
+      trustProxyHops: env.trustProxyHops,
+      ...env.http,
       host: env.host,
       port: env.port,
     });

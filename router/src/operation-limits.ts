@@ -152,6 +152,19 @@ export function createOperationGuard(options: OperationGuardOptions): OperationG
     if (analysis.kind === 'unparsed') return null;
 
     const operation = selectOperation(analysis.operations, request.operationName);
+    // The gateway answers these with a 500 of its own; they are the client's mistake.
+    if (!operation && analysis.operations.length > 0) {
+      const named = typeof request.operationName === 'string';
+      return badText(
+        named
+          ? `The document has no operation named "${request.operationName!.slice(0, 100)}".`
+          : 'The document has several operations: say which one to run with operationName.',
+        {},
+      );
+    }
+    if (operation?.type === OperationTypeNode.SUBSCRIPTION && !apiSchema.getSubscriptionType()) {
+      return badText('This graph has no subscriptions.', {});
+    }
     if (operation) {
       const rootFields = shown(operation.rootFields);
       if (rootFields > limits.maxRootFields) {

@@ -1,8 +1,31 @@
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
-import { createHttpHandler, createLogger, describeError, listen, maskError, type Logger, type RunningServer } from '@commerce/service-kit/core';
-import { overrideVariable } from './env.ts';
-import { createSubgraphFetcher } from './fetcher.ts';
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ANONYMOUS,
+  connectRedis,
+  createHttpHandler,
+  createLogger,
+  describeError,
+  ErrorCode,
+  HttpError,
+  identityHeaders,
+  listen,
+  maskError,
+  redisReady,
+  signatureHeaders,
+  type ListenOptions,
+  type Logger,
+  type PreparedRequest,
+  type RequestInfo,
+  type RunningServer,
+} from '@commerce/service-kit/core';
+import type { GraphQLSchema } from 'graphql';
+import { createAuthenticator, type AuthOptions } from './auth.ts';
+import { overrideVariable, signingSecretVariable } from './env.ts';
+import { createSubgraphFetcher, type Fetcher, type SubgraphHealth } from './fetcher.ts';
+import { createOperationGuard, DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.ts';
+import { createRateLimit, type RateLimitOptions } from './rate-limit.ts';
 
 export interface SubgraphEndpoint {
   name: string;
@@ -17,63 +40,178 @@ export function subgraphsOf(supergraphSdl: string): SubgraphEndpoint[] {
   }));
 }
 
+/** Where each subgraph is really reached: its override if one is set, else the supergraph's URL. */
+export function resolveEndpoints(supergraphSdl: string, overrides: ReadonlyMap<string, string> = new Map()): SubgraphEndpoint[] {
+  return subgraphsOf(supergraphSdl).map(({ name, url }) => ({ name, url: overrides.get(overrideVariable(name)) ?? url }));
+}
+
+/** Per request, on the router: who calls, and the request id and address every subgraph is told. */
+export type RouterContext = RequestInfo;
+
 export interface RouterOptions {
   supergraphSdl: string;
   /** Env-style overrides: SUBGRAPH_<NAME>_URL → URL. */
   overrides?: ReadonlyMap<string, string>;
+  /** Env-style signing secrets: <NAME>_SIGNING_SECRET → secret; every subgraph needs one. */
+  signingSecrets: ReadonlyMap<string, string>;
+  /** Token verification; the JWKS defaults to accounts' (`/.well-known/jwks.json` beside its GraphQL URL). */
+  auth?: Partial<AuthOptions>;
+  /** Per-minute budgets (0 turns one off); the defaults are production's. */
+  rateLimits?: Omit<RateLimitOptions, 'redis'>;
+  /** Shared state across router replicas (rate limits); in memory when unset. */
+  redisUrl?: string;
+  limits?: Partial<OperationLimits>;
+  /** Development: introspection, schema-aware error messages. Production: neither (default: development). */
+  production?: boolean;
+  /** Introspection; defaults to !production. */
+  introspection?: boolean;
   subgraphTimeoutMs?: number;
   /** Keep-alive connections per subgraph, at most (default 128). */
   subgraphMaxSockets?: number;
   /** Coalesce identical in-flight subgraph queries, never across callers (default off). */
   coalesceSubgraphQueries?: boolean;
+  resilience?: { retries?: number; breakerFailures?: number; breakerHalfOpenMs?: number };
   logger?: Logger;
   corsOrigins?: readonly string[] | '*';
+  corsCredentials?: boolean;
   maxBodyBytes?: number;
+  trustProxyHops?: number;
 }
 
-/** Where each subgraph is really reached: its override if one is set, else the supergraph's URL. */
-export function resolveEndpoints(supergraphSdl: string, overrides: ReadonlyMap<string, string> = new Map()): SubgraphEndpoint[] {
-  return subgraphsOf(supergraphSdl).map(({ name, url }) => ({ name, url: overrides.get(overrideVariable(name)) ?? url }));
+export const DEFAULT_AUTH: Omit<AuthOptions, 'jwksUrl' | 'publicKey'> = {
+  issuer: 'commerce-accounts',
+  audience: 'commerce-supergraph',
+  algorithms: ['EdDSA', 'ES256', 'RS256', 'PS256'],
+  clockToleranceSeconds: 30,
+  userIdClaim: 'sub',
+  scopesClaim: 'scope',
+};
+
+/** The identity the gateway's own requests carry (none are made today; health checks are off). */
+const GATEWAY_REQUEST: RequestInfo = { viewer: ANONYMOUS, requestId: 'router', clientIp: null };
+
+/** Tells each subgraph who is calling, in headers the router sets itself (client headers are never forwarded). */
+class IdentifiedDataSource extends RemoteGraphQLDataSource<RouterContext> {
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
+    const info = 'viewer' in context ? (context as RequestInfo) : GATEWAY_REQUEST;
+    for (const [name, value] of Object.entries(identityHeaders(info))) request.http?.headers.set(name, value);
+  }
+}
+
+/** Signs every request with the subgraph's secret over the exact bytes that are sent. */
+function signing(fetcher: Fetcher, secret: string): Fetcher {
+  return (url, init = {}) => {
+    const headers = { ...(init.headers as Record<string, string> | undefined) };
+    const { pathname, search } = new URL(url);
+    Object.assign(headers, signatureHeaders(secret, { method: init.method ?? 'POST', path: `${pathname}${search}`, headers, body: init.body ?? '' }));
+    return fetcher(url, { ...init, headers });
+  };
 }
 
 export function createRouter(options: RouterOptions) {
   // The gateway reads this in its constructor; this router never sends usage telemetry to Apollo.
   process.env.APOLLO_TELEMETRY_DISABLED = '1';
   const logger = options.logger ?? createLogger('router', 'warn');
+  const production = options.production ?? false;
   const endpoints = new Map(resolveEndpoints(options.supergraphSdl, options.overrides).map((e) => [e.name, e.url]));
-  const fetchers: ReturnType<typeof createSubgraphFetcher>[] = [];
+  const fetchers = new Map<string, ReturnType<typeof createSubgraphFetcher>>();
 
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     buildService: ({ name, url }) => {
+      const secret = options.signingSecrets.get(signingSecretVariable(name));
+      if (!secret) throw new Error(`No signing secret for subgraph ${name}: set ${signingSecretVariable(name)}`);
       const fetcher = createSubgraphFetcher({
         name,
         timeoutMs: options.subgraphTimeoutMs ?? 10_000,
         maxSockets: options.subgraphMaxSockets ?? 128,
         coalesce: options.coalesceSubgraphQueries ?? false,
+        retry: { maxAttempts: (options.resilience?.retries ?? 2) + 1 },
+        breaker: {
+          ...(options.resilience?.breakerFailures ? { consecutiveFailures: options.resilience.breakerFailures } : {}),
+          ...(options.resilience?.breakerHalfOpenMs ? { halfOpenAfterMs: options.resilience.breakerHalfOpenMs } : {}),
+        },
+        onStateChange: (subgraph, state) =>
+          (state === 'open' ? logger.warn : logger.info)(`circuit breaker of ${subgraph} is ${state}`, { subgraph, state }),
       });
-      fetchers.push(fetcher);
+      fetchers.set(name, fetcher);
       // The gateway's Fetcher type is node-fetch's; a WHATWG Response satisfies what it reads.
-      return new RemoteGraphQLDataSource({ url: endpoints.get(name) ?? url, fetcher: fetcher as unknown as RemoteGraphQLDataSource['fetcher'] });
+      return new IdentifiedDataSource({
+        url: endpoints.get(name) ?? url,
+        fetcher: signing(fetcher, secret) as unknown as RemoteGraphQLDataSource['fetcher'],
+      });
     },
   });
 
-  const apollo = new ApolloServer({
+  const apollo = new ApolloServer<RouterContext>({
     gateway,
+    introspection: options.introspection ?? !production,
+    // No "Did you mean …?" in production: suggestions would map the schema for anyone.
+    hideSchemaDetailsFromClientErrors: production,
     includeStacktraceInErrorResponses: false,
     // main.ts owns the process life cycle; Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
-    // Subgraph messages pass through the gateway untouched: only known codes reach clients.
-    formatError: (formatted, original) =>
-      maskError(formatted, (masked, error) => logger.error('unexpected error', { path: masked.path, ...describeError(error) }), original),
+    // The default landing page loads Apollo Sandbox from a CDN; production serves no page at all.
+    plugins: [responseHygiene(), ...(production ? [ApolloServerPluginLandingPageDisabled()] : [])],
+    // Subgraph messages pass through the gateway untouched: only known codes reach clients. An
+    // unavailable subgraph is named, but never how (its URL, its deadline).
+    formatError: (formatted, original) => {
+      const service = formatted.extensions?.serviceName;
+      if (formatted.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE && typeof service === 'string') {
+        logger.debug('subgraph unavailable', { subgraph: service, detail: formatted.message });
+        return maskError({ ...formatted, message: `The ${service} service is unavailable` });
+      }
+      return maskError(formatted, (masked, error) => logger.error('unexpected error', { path: masked.path, ...describeError(error) }), original);
+    },
   });
 
   return {
     apollo,
     gateway,
     endpoints,
+    /** Each subgraph's circuit breaker, for readiness. */
+    health: (): Record<string, SubgraphHealth> => Object.fromEntries([...fetchers].map(([name, fetcher]) => [name, fetcher.health()])),
     /** Closes the pooled connections to subgraphs. */
     closeConnections: () => fetchers.forEach((fetcher) => fetcher.destroy()),
+  };
+}
+
+/**
+ * The last word on every response: the request id in each error, so a client's report can be
+ * found in the logs; and the gateway's `extensions.valueCompletion` never shown. Those are
+ * entities a subgraph could not find (a reference to a deleted or never-created object). Where
+ * that nulled only a nullable part of the answer (an unknown email on a waitlist), the null
+ * stands on its own; where it nulled a root field or the whole answer (a write whose result
+ * references a missing object), it becomes a NOT_FOUND error, so no answer is `data: null` with
+ * no error.
+ */
+function responseHygiene(): ApolloServerPlugin<RouterContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          const completion = result.extensions?.valueCompletion;
+          if (completion !== undefined && result.extensions) {
+            const { valueCompletion: _hidden, ...rest } = result.extensions;
+            result.extensions = Object.keys(rest).length > 0 ? rest : undefined;
+            const data = result.data as Record<string, unknown> | null | undefined;
+            const rootNulled = !data || Object.values(data).some((value) => value === null);
+            if (rootNulled && !result.errors?.length && Array.isArray(completion)) {
+              result.errors = (completion as { path?: readonly (string | number)[] }[]).map((error) => ({
+                message: 'A referenced object was not found',
+                ...(error.path ? { path: error.path } : {}),
+                extensions: { code: ErrorCode.NOT_FOUND },
+              }));
+            }
+          }
+          if (result.errors && 'requestId' in contextValue) {
+            result.errors = result.errors.map((error) => ({ ...error, extensions: { ...error.extensions, requestId: contextValue.requestId } }));
+          }
+        },
+      };
+    },
   };
 }
 
@@ -82,21 +220,68 @@ export interface RunningRouter extends RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startRouter(options: RouterOptions & { host?: string; port?: number }): Promise<RunningRouter> {
+export async function startRouter(options: RouterOptions & Partial<Omit<ListenOptions, 'port' | 'host'>> & { host?: string; port?: number }): Promise<RunningRouter> {
   const logger = options.logger ?? createLogger('router', 'warn');
-  const { apollo, endpoints, closeConnections } = createRouter({ ...options, logger });
+  const { apollo, gateway, endpoints, health, closeConnections } = createRouter({ ...options, logger });
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => {
+    apiSchema = schema;
+  });
   await apollo.start();
-  const handler = createHttpHandler({
+  if (!apiSchema) throw new Error('the gateway loaded no schema');
+
+  const accountsUrl = endpoints.get('accounts');
+  const auth = Object.fromEntries(Object.entries(options.auth ?? {}).filter(([, value]) => value !== undefined)) as Partial<AuthOptions>;
+  const authenticate = await createAuthenticator({
+    ...DEFAULT_AUTH,
+    // Accounts is the identity provider unless another issuer's keys are configured.
+    ...(accountsUrl && !auth.publicKey ? { jwksUrl: new URL('/.well-known/jwks.json', accountsUrl).href } : {}),
+    ...auth,
+  });
+  const redis = options.redisUrl ? connectRedis(options.redisUrl, logger) : null;
+  if (redis && !(await redisReady(redis))) logger.warn('Redis is not answering; rate limits are per process until it does');
+  const rateLimit = createRateLimit({ userPerMinute: 1_200, ipPerMinute: 600, ...options.rateLimits, redis });
+  const guard = createOperationGuard({
+    supergraphSdl: options.supergraphSdl,
+    apiSchema,
+    limits: { ...DEFAULT_OPERATION_LIMITS, ...options.limits },
+  });
+
+  const handler = createHttpHandler<RouterContext, RouterContext>({
     apollo,
     logger,
-    context: async () => ({}),
+    accessLog: 'info',
+    hsts: options.production ?? false,
+    trustProxyHops: options.trustProxyHops ?? 0,
     corsOrigins: options.corsOrigins ?? '*',
+    corsCredentials: options.corsCredentials ?? false,
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    // Before Apollo sees a request: who calls, whether they have budget left, and whether the
+    // operation is within limits. A refusal here costs no parse, validation, plan or subgraph call.
+    prepare: async (request) => {
+      const authorization = request.raw.headers.authorization;
+      const viewer = await authenticate(authorization);
+      await rateLimit(viewer, request.clientIp);
+      const operation = await operationOf(request, apollo);
+      if (operation) {
+        const rejection = guard(operation);
+        if (rejection) {
+          const { code, ...extensions } = rejection.extensions;
+          throw new HttpError(400, code, rejection.message, { extensions });
+        }
+      }
+      return { viewer, requestId: request.requestId, clientIp: request.clientIp };
+    },
+    context: async (info) => info,
     // Ready once the supergraph is loaded. A subgraph being down does not make the router unready
-    // (it still serves every other field); the probe only reports it.
-    readiness: async () => ({ ready: true, subgraphs: await probeSubgraphs(endpoints) }),
+    // (it still serves every other field); the probe reports each one's state and circuit breaker.
+    readiness: async () => ({ ready: true, subgraphs: await probeSubgraphs(endpoints, health()) }),
   });
-  const running = await listen(handler, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const running = await listen(handler, {
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    ...pick(options, ['headersTimeoutMs', 'requestTimeoutMs', 'maxHeaderBytes', 'shutdownGraceMs']),
+  });
   return {
     ...running,
     graphqlUrl: `${running.url}/graphql`,
@@ -104,18 +289,66 @@ export async function startRouter(options: RouterOptions & { host?: string; port
       await running.close();
       await apollo.stop();
       closeConnections();
+      redis?.disconnect();
     },
   };
 }
 
-async function probeSubgraphs(endpoints: ReadonlyMap<string, string>): Promise<Record<string, 'up' | 'down'>> {
+interface OperationText {
+  query: string;
+  variables: Record<string, unknown> | null;
+  operationName: string | null;
+}
+
+/**
+ * The operation a request asks for, as text: from a JSON body or GET parameters, or, for an
+ * automatic persisted query sent by hash only, from the APQ cache Apollo registered it in (so
+ * variables sent with a hash are checked too). Undefined when Apollo will refuse the request by
+ * itself (no query, a batch, malformed parameters).
+ */
+async function operationOf(request: PreparedRequest, apollo: ApolloServer<RouterContext>): Promise<OperationText | undefined> {
+  let source: Record<string, unknown>;
+  if (request.method === 'GET') {
+    const params = request.url.searchParams;
+    let variables: unknown = null;
+    let extensions: unknown = null;
+    try {
+      variables = params.has('variables') ? JSON.parse(params.get('variables') ?? 'null') : null;
+      extensions = params.has('extensions') ? JSON.parse(params.get('extensions') ?? 'null') : null;
+    } catch {
+      return undefined;
+    }
+    source = { query: params.get('query') ?? undefined, variables, operationName: params.get('operationName'), extensions };
+  } else if (request.body && typeof request.body === 'object' && !Array.isArray(request.body)) {
+    source = request.body as Record<string, unknown>;
+  } else {
+    return undefined;
+  }
+  let query = source.query;
+  if (typeof query !== 'string') {
+    const hash = (source.extensions as { persistedQuery?: { sha256Hash?: unknown } } | null | undefined)?.persistedQuery?.sha256Hash;
+    if (typeof hash !== 'string') return undefined;
+    query = await apollo.cache.get(`apq:${hash}`);
+    if (typeof query !== 'string') return undefined;
+  }
+  const variables = source.variables && typeof source.variables === 'object' && !Array.isArray(source.variables) ? (source.variables as Record<string, unknown>) : null;
+  const operationName = typeof source.operationName === 'string' ? source.operationName : null;
+  return { query: query as string, variables, operationName };
+}
+
+function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  return Object.fromEntries(keys.filter((key) => from[key] !== undefined).map((key) => [key, from[key]])) as Partial<Pick<T, K>>;
+}
+
+async function probeSubgraphs(endpoints: ReadonlyMap<string, string>, breakers: Record<string, SubgraphHealth>) {
   const entries = await Promise.all(
     [...endpoints].map(async ([name, url]) => {
+      const breaker = breakers[name]?.state ?? 'closed';
       try {
         const response = await fetch(new URL('/health', url), { signal: AbortSignal.timeout(1_000) });
-        return [name, response.ok ? 'up' : 'down'] as const;
+        return [name, { status: response.ok ? 'up' : 'down', breaker }] as const;
       } catch {
-        return [name, 'down'] as const;
+        return [name, { status: 'down', breaker }] as const;
       }
     }),
   );

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SUPERGRAPH, loadRouterEnv, overrideVariable } from '../src/env.ts';
+import { DEFAULT_SUPERGRAPH, loadRouterEnv, missingSigningSecrets, overrideVariable } from '../src/env.ts';
 import { resolveEndpoints } from '../src/router.ts';
 
 const SDL = `enum join__Graph {
@@ -37,4 +39,40 @@ describe('router configuration', () => {
       /ROUTER_PORT[\s\S]*SUBGRAPH_TIMEOUT_MS[\s\S]*SUBGRAPH_ORDERS_URL: must be an http\(s\) URL/,
     );
   });
+
+  it('needs a signing secret per subgraph, long enough, and never prints one', () => {
+    const env = loadRouterEnv([], { ACCOUNTS_SIGNING_SECRET: 'x'.repeat(40) });
+    expect(missingSigningSecrets(['accounts', 'shipping-v2'], env.signingSecrets)).toEqual(['SHIPPING_V2_SIGNING_SECRET']);
+    let message = '';
+    try {
+      loadRouterEnv([], { ORDERS_SIGNING_SECRET: 'tooshort-secret' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('ORDERS_SIGNING_SECRET: must be at least 32 characters (got 15 characters)');
+    expect(message).not.toContain('tooshort-secret');
+  });
+
+  it('accepts only asymmetric token algorithms, and no credentials with any origin', () => {
+    expect(() => loadRouterEnv([], { AUTH_ALGORITHMS: 'EdDSA,HS256' })).toThrow(/AUTH_ALGORITHMS: only asymmetric/);
+    expect(() => loadRouterEnv([], { AUTH_ALGORITHMS: 'none' })).toThrow(/AUTH_ALGORITHMS/);
+    expect(() => loadRouterEnv([], { CORS_ORIGINS: '*', CORS_CREDENTIALS: 'true' })).toThrow(/CORS_CREDENTIALS/);
+    expect(loadRouterEnv([], { AUTH_ALGORITHMS: 'ES256, RS256' }).auth.algorithms).toEqual(['ES256', 'RS256']);
+  });
+
+  it('turns introspection off in production unless INTROSPECTION says otherwise', () => {
+    expect(loadRouterEnv([], {}).introspection).toBe(true);
+    expect(loadRouterEnv([], { NODE_ENV: 'production' }).introspection).toBe(false);
+    expect(loadRouterEnv([], { NODE_ENV: 'production', INTROSPECTION: 'true' }).introspection).toBe(true);
+  });
+
+  it('refuses to start a production router without its secrets, naming each one', () => {
+    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+    const run = spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH, NODE_ENV: 'production', ROUTER_PORT: '0' }, encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).toBe(1);
+    const output = `${run.stdout}${run.stderr}`;
+    for (const name of ['ACCOUNTS', 'PRODUCTS', 'INVENTORY', 'REVIEWS', 'ORDERS']) expect(output).toContain(`${name}_SIGNING_SECRET: is required`);
+    expect(output).not.toMatch(/at .*\.ts:\d+/);
+  });
 });
+

@@ -21,7 +21,7 @@ describe.skipIf(!postgresAdminUrl)('concurrency on PostgreSQL (TEST_POSTGRES_ADM
     const before = (await graph.client('inventory').inventoryItem.findUnique({ where: { productId: 7 } }))!.stock;
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
-        graph.query(`mutation($q: Int!) { restock(productId: "7", quantity: $q) { product { stock } } }`, { q: (i % 3) + 1 }),
+        graph.query(`mutation($q: Int!) { restock(productId: "7", quantity: $q) { product { stock } } }`, { q: (i % 3) + 1 }, { userId: 1 }),
       ),
     );
     expect(results.filter((r) => r.errors)).toEqual([]);
@@ -37,7 +37,7 @@ describe.skipIf(!postgresAdminUrl)('concurrency on PostgreSQL (TEST_POSTGRES_ADM
   it('creates exactly one user for concurrent sign-ups with one email; the rest get clean CONFLICTs', async () => {
     const results = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
-        graph.query(`mutation($name: String!) { createUser(input: { email: "same@example.com", name: $name }) { user { id } } }`, {
+        graph.query(`mutation($name: String!) { signUp(input: { email: "same@example.com", name: $name, password: "long enough pass" }) { user { id } } }`, {
           name: `Racer ${i}`,
         }),
       ),

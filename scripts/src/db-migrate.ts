@@ -6,8 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { databaseOptionsFromEnv, migrate, openDatabase, pendingMigrations, readMigrations } from '@commerce/db';
-import type { BaseContext } from '@apollo/server';
-import { seedDatabase, type PrismaLikeClient, type SubgraphDefinition } from '@commerce/service-kit';
+import { seedDatabase, type PrismaLikeClient, type SeedableSubgraph } from '@commerce/service-kit';
 import { readSubgraphs, REPO_ROOT } from './composition.ts';
 
 let args;
@@ -54,7 +53,7 @@ process.exit(failed ? 1 : 0);
 
 /** Seeds through the service's own definition (its client and seed), never another service's. */
 async function seedService(name: string, db: Awaited<ReturnType<typeof openDatabase>>): Promise<void> {
-  const module: Record<string, SubgraphDefinition<PrismaLikeClient, BaseContext>> = await import(`@commerce/subgraph-${name}`);
+  const module: Record<string, SeedableSubgraph<PrismaLikeClient>> = await import(`@commerce/subgraph-${name}`);
   const definition = module[name];
   if (!definition) throw new Error(`@commerce/subgraph-${name} exports no definition named ${name}`);
   await seedDatabase(definition, db);

@@ -1,8 +1,13 @@
 // npm start: every subgraph in supergraph.yaml plus the router, each in its own process, logs
 // prefixed by name. Embedded databases are migrated and seeded by each service on first run.
 // Ctrl-C stops them all; if one dies, the rest are stopped too.
+// Outside production it also makes the secrets the processes must share (a signing secret per
+// subgraph, accounts' token key) and keeps them in <DATA_DIR>/development-secrets.json, so the
+// Quick start needs no setup and a restart keeps everyone signed in.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SERVER_NODE_FLAGS } from '@commerce/service-kit/core';
 import { readSubgraphs, REPO_ROOT } from './composition.ts';
@@ -18,6 +23,7 @@ interface Service {
 }
 
 const subgraphs = await readSubgraphs();
+const secrets = process.env.NODE_ENV === 'production' ? {} : await developmentSecrets(subgraphs.map((s) => s.name));
 const services: Service[] = subgraphs.map(({ name, url }) => {
   const port = new URL(url).port;
   return {
@@ -41,7 +47,8 @@ function launch(name: string, cwd: string, env: Record<string, string>, index: n
   // Own process group: a terminal's Ctrl-C reaches only this runner, which stops children in order.
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, 'src/main.ts'], {
     cwd,
-    env: { ...process.env, ...env },
+    // Secrets set in the environment win over the development ones, for every process alike.
+    env: { ...secrets, ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -109,4 +116,29 @@ if (await waitForHealth(`http://localhost:${routerPort}/health`, 30_000)) {
 
   Ctrl-C stops everything.
 `);
+}
+
+/**
+ * Development secrets: one signing secret per subgraph (the router and that subgraph read the same
+ * variable) and accounts' Ed25519 token key. Made once, kept beside the embedded databases (0600),
+ * never used in production, where every process must be given its own through the environment.
+ */
+async function developmentSecrets(names: readonly string[]): Promise<Record<string, string>> {
+  const file = resolve(REPO_ROOT, process.env.DATA_DIR ?? '.data', 'development-secrets.json');
+  const stored = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, string>;
+  const wanted = [...names.map((name) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_SIGNING_SECRET`), 'ACCOUNTS_JWT_PRIVATE_KEY'];
+  let changed = false;
+  for (const variable of wanted) {
+    if (stored[variable]) continue;
+    stored[variable] =
+      variable === 'ACCOUNTS_JWT_PRIVATE_KEY'
+        ? generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+        : randomBytes(32).toString('base64url');
+    changed = true;
+  }
+  if (changed) {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+  }
+  return stored;
 }

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Supergraph } from './supergraph.ts';
+import { eventually } from './eventually.ts';
+import type { Caller, Supergraph } from './supergraph.ts';
+
+/** Seeded user 1 is the admin. */
+const ADMIN: Caller = { userId: 1 };
 
 /**
  * The integration suite: every behaviour a client relies on, against a whole supergraph started by
@@ -25,7 +29,7 @@ export function defineIntegrationSuite(title: string, start: () => Promise<Super
             reviewCount averageRating
             reviews(first: 3) { id rating author { id name email } }
           }
-        }`);
+        }`, undefined, ADMIN);
         expect(result.status).toBe(200);
         expect(result.errors).toBeUndefined();
         expect(result.data?.product).toEqual({
@@ -79,7 +83,7 @@ export function defineIntegrationSuite(title: string, start: () => Promise<Super
             }
             reviews(first: 5) { id rating product { id name } }
           }
-        }`);
+        }`, undefined, { userId: 1 });
         expect(result.errors).toBeUndefined();
         const user = result.data?.user;
         expect(user.name).toBe('Ada Lovelace');
@@ -107,7 +111,7 @@ export function defineIntegrationSuite(title: string, start: () => Promise<Super
       });
 
       it('resolves users referenced only by email through accounts’ email key, null for an email without an account', async () => {
-        const result = await graph.query(`{ product(id: "10") { stock inStock waitlist { id name email } } }`);
+        const result = await graph.query(`{ product(id: "10") { stock inStock waitlist { id name email } } }`, undefined, ADMIN);
         expect(result.errors).toBeUndefined();
         expect(result.data?.product).toEqual({
           stock: 0,
@@ -122,7 +126,7 @@ export function defineIntegrationSuite(title: string, start: () => Promise<Super
       });
 
       it('follows keys several services deep: waitlisted users’ orders and reviews', async () => {
-        const result = await graph.query(`{ product(id: "20") { waitlist { email orders(first: 1) { id } reviews(first: 1) { id } } } }`);
+        const result = await graph.query(`{ product(id: "20") { waitlist { email orders(first: 1) { id } reviews(first: 1) { id } } } }`, undefined, ADMIN);
         expect(result.errors).toBeUndefined();
         const waitlist = result.data?.product.waitlist as { email: string; orders: { id: string }[]; reviews: { id: string }[] }[];
         expect(waitlist.map((u) => u.email)).toEqual(['user41@example.com', 'user4@example.com', 'user17@example.com']);
@@ -152,7 +156,9 @@ export function defineIntegrationSuite(title: string, start: () => Promise<Super
         const before = await graph.query(`{ product(id: "12") { reviewCount averageRating reviews { id } } }`);
         expect(before.data?.product).toEqual({ reviewCount: 0, averageRating: null, reviews: [] });
         const added = await graph.query(
-          `mutation { addReview(input: { productId: "12", authorId: "3", rating: 4, body: "Sturdy." }) { review { id rating author { name } product { name } } } }`,
+          `mutation { addReview(input: { productId: "12", rating: 4, body: "Sturdy." }) { review { id rating author { name } product { name } } } }`,
+          undefined,
+          { userId: 3 },
         );
         expect(added.errors).toBeUndefined();
         expect(added.data?.addReview.review).toMatchObject({ id: '601', rating: 4, author: { name: 'Alan Lovelace' } });
@@ -161,13 +167,13 @@ export function defineIntegrationSuite(title: string, start: () => Promise<Super
       });
 
       it('restocks a product and it is back in stock', async () => {
-        const result = await graph.query(`mutation { restock(productId: "30", quantity: 7) { product { id name stock inStock } } }`);
+        const result = await graph.query(`mutation { restock(productId: "30", quantity: 7) { product { id name stock inStock } } }`, undefined, ADMIN);
         expect(result.errors).toBeUndefined();
         expect(result.data?.restock.product).toEqual({ id: '30', name: expect.any(String), stock: 7, inStock: true });
       });
 
       it('changes a price and the shipping estimate follows it', async () => {
-        const result = await graph.query(`mutation { updateProductPrice(id: "2", priceCents: 999) { product { priceCents weightGrams shippingEstimateCents } } }`);
+        const result = await graph.query(`mutation { updateProductPrice(id: "2", priceCents: 999) { product { priceCents weightGrams shippingEstimateCents } } }`, undefined, ADMIN);
         expect(result.errors).toBeUndefined();
         const { weightGrams } = result.data?.updateProductPrice.product;
         expect(result.data?.updateProductPrice.product).toEqual({
@@ -177,12 +183,15 @@ export function defineIntegrationSuite(title: string, start: () => Promise<Super
         });
       });
 
-      it('creates a user who can be found by id', async () => {
-        const created = await graph.query(`mutation { createUser(input: { email: "grace@example.com", name: "Grace" }) { user { id } } }`);
+      it('signs a new user up, who can then read their own account with the token', async () => {
+        const created = await graph.query(
+          `mutation { signUp(input: { email: "grace@example.com", name: "Grace", password: "a long enough secret" }) { accessToken user { id } } }`,
+        );
         expect(created.errors).toBeUndefined();
-        const id = created.data?.createUser.user.id;
-        const found = await graph.query(`query($id: ID!) { user(id: $id) { email orders { id } reviews { id } } }`, { id });
-        expect(found.data?.user).toEqual({ email: 'grace@example.com', orders: [], reviews: [] });
+        const { accessToken, user } = created.data?.signUp;
+        const found = await graph.query(`{ me { id email orders { id } reviews { id } } }`, undefined, { authorization: `Bearer ${accessToken}` });
+        expect(found.errors).toBeUndefined();
+        expect(found.data?.me).toEqual({ id: user.id, email: 'grace@example.com', orders: [], reviews: [] });
       });
     });
 
@@ -190,15 +199,15 @@ export function defineIntegrationSuite(title: string, start: () => Promise<Super
       it.each([
         ['a malformed id', 'BAD_USER_INPUT', `{ product(id: "abc") { name } }`],
         ['an unknown id', 'NOT_FOUND', `{ user(id: "9999") { name } }`],
-        ['an out-of-range rating', 'BAD_USER_INPUT', `mutation { addReview(input: { productId: "1", authorId: "1", rating: 6, body: "x" }) { review { id } } }`],
-        ['an empty review body', 'BAD_USER_INPUT', `mutation { addReview(input: { productId: "1", authorId: "1", rating: 3, body: "  " }) { review { id } } }`],
+        ['an out-of-range rating', 'BAD_USER_INPUT', `mutation { addReview(input: { productId: "1", rating: 6, body: "x" }) { review { id } } }`],
+        ['an empty review body', 'BAD_USER_INPUT', `mutation { addReview(input: { productId: "1", rating: 3, body: "  " }) { review { id } } }`],
         ['a negative quantity', 'BAD_USER_INPUT', `mutation { restock(productId: "1", quantity: -5) { product { stock } } }`],
         ['a page size over the bound', 'BAD_USER_INPUT', `{ products(first: 500) { nodes { id } } }`],
-        ['an oversized name', 'BAD_USER_INPUT', `mutation { createUser(input: { email: "x@y.io", name: "${'n'.repeat(500)}" }) { user { id } } }`],
-        ['a duplicate email', 'CONFLICT', `mutation { createUser(input: { email: "user5@example.com", name: "Dup" }) { user { id } } }`],
+        ['an oversized name', 'BAD_USER_INPUT', `mutation { signUp(input: { email: "x@y.io", name: "${'n'.repeat(500)}", password: "long enough pass" }) { user { id } } }`],
+        ['a duplicate email', 'CONFLICT', `mutation { signUp(input: { email: "user5@example.com", name: "Dup", password: "long enough pass" }) { user { id } } }`],
         ['a nested list size over the bound', 'BAD_USER_INPUT', `{ product(id: "1") { name reviews(first: 1000) { id } } }`],
     ])('%s gives %s, a 200 and no internals', async (_what, code, query) => {
-        const result = await graph.query(query);
+        const result = await graph.query(query, undefined, ADMIN);
         expect(result.status).toBe(200);
         expect(codes(result.errors)).toEqual([code]);
         expect(JSON.stringify(result.errors)).not.toMatch(/stacktrace|prisma|\.ts:\d+|127\.0\.0\.1|localhost/i);
@@ -226,9 +235,10 @@ export function defineIntegrationSuite(title: string, start: () => Promise<Super
       it('reports every subgraph up when all are running', async () => {
         const response = await fetch(`${graph.router.url}/ready`);
         expect(response.status).toBe(200);
+        const up = { status: 'up', breaker: 'closed' };
         expect(await response.json()).toEqual({
           ready: true,
-          subgraphs: { accounts: 'up', products: 'up', inventory: 'up', reviews: 'up', orders: 'up' },
+          subgraphs: { accounts: up, products: up, inventory: up, reviews: up, orders: up },
         });
       });
 
@@ -246,16 +256,17 @@ export function defineIntegrationSuite(title: string, start: () => Promise<Super
           expect((await fetch(`${graph.router.url}/health`)).status).toBe(200);
           const ready = await fetch(`${graph.router.url}/ready`);
           expect(ready.status).toBe(200);
-          expect(((await ready.json()) as { subgraphs: Record<string, string> }).subgraphs.inventory).toBe('down');
+          expect(((await ready.json()) as { subgraphs: Record<string, { status: string }> }).subgraphs.inventory?.status).toBe('down');
 
           // Queries that do not touch inventory are unaffected.
-          const other = await graph.query(`{ user(id: "2") { name orders(first: 1) { id } } }`);
+          const other = await graph.query(`{ user(id: "2") { name orders(first: 1) { id } } }`, undefined, { userId: 2 });
           expect(other.errors).toBeUndefined();
         } finally {
           await graph.restart('inventory');
         }
-        const recovered = await graph.query(`{ product(id: "1") { stock } }`);
-        expect(recovered.errors).toBeUndefined();
+        // The breaker opened while inventory was down; it lets a trial request through after its
+        // half-open delay, and closes again when that succeeds.
+        const recovered = await eventually(() => graph.query(`{ product(id: "1") { stock } }`), (r) => !r.errors);
         expect(recovered.data?.product.stock).toBe(100);
       });
 
@@ -274,7 +285,9 @@ export function defineIntegrationSuite(title: string, start: () => Promise<Super
         } finally {
           await graph.restart('accounts');
         }
+        await eventually(() => graph.query(`{ user(id: "1") { name } }`), (r) => !r.errors);
       });
     });
   });
 }
+

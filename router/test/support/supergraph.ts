@@ -2,20 +2,37 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type Database } from '@commerce/db';
 import { freshTestDatabase, provisionTestServices, type ProvisionedTestServices } from '@commerce/db/testing';
-import { seedDatabase, startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '@commerce/service-kit';
-import { accounts } from '@commerce/subgraph-accounts';
+import { randomBytes } from 'node:crypto';
+import { identityHeaders, seedDatabase, signatureHeaders, startSubgraph, viewer, type RunningSubgraph, type SubgraphDefinition } from '@commerce/service-kit';
+import { createAccounts, issueAccessToken, testAccountsConfig } from '@commerce/subgraph-accounts';
 import { inventory } from '@commerce/subgraph-inventory';
 import { orders } from '@commerce/subgraph-orders';
 import { products } from '@commerce/subgraph-products';
 import { reviews } from '@commerce/subgraph-reviews';
 import type { GraphQLFormattedError } from 'graphql';
-import { overrideVariable } from '../../src/env.ts';
-import { startRouter, type RunningRouter } from '../../src/router.ts';
+import { overrideVariable, signingSecretVariable } from '../../src/env.ts';
+import { startRouter, type RouterOptions, type RunningRouter } from '../../src/router.ts';
 
 const SUPERGRAPH = fileURLToPath(new URL('../../supergraph.graphql', import.meta.url));
 
-export const definitions = { accounts, products, inventory, reviews, orders };
+/** Accounts' keys for this test process: tokens minted by the tests verify against its JWKS. */
+export const accountsConfig = await testAccountsConfig();
+export const definitions = { accounts: createAccounts(accountsConfig), products, inventory, reviews, orders };
 export type SubgraphName = keyof typeof definitions;
+
+/** Who a test request is made as: a seeded user (by id; user 1 is the admin), a raw Authorization value, or nobody. */
+export type Caller = { userId: number; scopes?: string[] } | { authorization: string } | undefined;
+
+/** A valid access token for a user, signed with accounts' test key (no password round trip). */
+export async function tokenFor(userId: number, scopes: string[] = userId === 1 ? ['admin'] : []): Promise<string> {
+  return (await issueAccessToken(accountsConfig, { userId, scopes })).token;
+}
+
+async function authorizationOf(as: Caller): Promise<Record<string, string>> {
+  if (!as) return {};
+  if ('authorization' in as) return { authorization: as.authorization };
+  return { authorization: `Bearer ${await tokenFor(as.userId, as.scopes)}` };
+}
 
 export interface GraphQLResponse<Data = Record<string, any>> {
   status: number;
@@ -40,8 +57,11 @@ interface Service {
  * its migrator role and served as its app role (no DDL), exactly as in production; `close` drops
  * them all.
  */
-export async function startSupergraph(options: { postgresAdminUrl?: string } = {}) {
+export async function startSupergraph(options: { postgresAdminUrl?: string; router?: Partial<RouterOptions> } = {}) {
   const services = new Map<SubgraphName, Service>();
+  const secrets = new Map(Object.keys(definitions).map((name) => [name, randomBytes(32).toString('base64url')]));
+  const start = (name: SubgraphName, definition: SubgraphDefinition<any, any>, database: Database, port = 0) =>
+    startSubgraph(definition, { database, port, signingSecret: secrets.get(name)! });
   const entries = Object.entries(definitions) as [SubgraphName, SubgraphDefinition<any, any>][];
   let provisioned: ProvisionedTestServices | undefined;
   if (options.postgresAdminUrl) {
@@ -65,7 +85,7 @@ export async function startSupergraph(options: { postgresAdminUrl?: string } = {
         database = await freshTestDatabase(definition.name, fileURLToPath(definition.migrations));
         await seedDatabase(definition, database);
       }
-      const running = await startSubgraph(definition, { database });
+      const running = await start(name, definition, database);
       services.set(name, { definition, database, running, port: running.port });
     }
   } catch (error) {
@@ -77,33 +97,56 @@ export async function startSupergraph(options: { postgresAdminUrl?: string } = {
     throw error;
   }
   const overrides = new Map([...services].map(([name, s]) => [overrideVariable(name), s.running!.url]));
-  const router: RunningRouter = await startRouter({
-    supergraphSdl: await readFile(SUPERGRAPH, 'utf8'),
-    overrides,
-    subgraphTimeoutMs: 5_000,
-  });
+  const supergraphSdl = await readFile(SUPERGRAPH, 'utf8');
+  const signingSecrets = new Map([...secrets].map(([name, secret]) => [signingSecretVariable(name), secret]));
+  /** A router in front of these subgraphs, as the tests configure it unless `extra` says otherwise. */
+  const routerOver = (extra: Partial<Parameters<typeof startRouter>[0]> = {}) =>
+    startRouter({
+      supergraphSdl,
+      signingSecrets,
+      subgraphTimeoutMs: 5_000,
+      // Tests send hundreds of requests from one address in seconds; limits get their own tests.
+      rateLimits: { userPerMinute: 0, ipPerMinute: 0 },
+      // Recovery after a subgraph outage within a test's patience.
+      resilience: { breakerHalfOpenMs: 300 },
+      ...options.router,
+      ...extra,
+      overrides: new Map([...overrides, ...(extra.overrides ?? [])]),
+    });
+  const router: RunningRouter = await routerOver();
 
   return {
     router,
+    /** Another router over the same subgraphs (production mode, other limits, a subgraph URL pointed elsewhere …); the caller stops it. */
+    startRouter: routerOver,
     /** Each service's own Prisma client, for computing expected values from its own rows. */
     client<Name extends SubgraphName>(name: Name): ReturnType<(typeof definitions)[Name]['createClient']> {
       const running = services.get(name)?.running;
       if (!running) throw new Error(`${name} is stopped`);
       return running.client;
     },
-    async query<Data = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<Data>> {
+    /** Sends an operation to the router over HTTP, anonymously unless `as` says who calls. */
+    async query<Data = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Caller): Promise<GraphQLResponse<Data>> {
       const response = await fetch(router.graphqlUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(await authorizationOf(as)) },
         body: JSON.stringify({ query, variables }),
       });
       return { status: response.status, ...((await response.json()) as object) };
     },
-    /** The URL of one subgraph (for sending `_entities` as the router would). */
+    /** The URL of one subgraph. */
     subgraphUrl(name: SubgraphName): string {
       const running = services.get(name)?.running;
       if (!running) throw new Error(`${name} is stopped`);
       return running.url;
+    },
+    /** Sends a request straight to a subgraph, signed with its secret as the router would (as an admin unless `as` says otherwise). */
+    async callSubgraph(name: SubgraphName, body: unknown, as = viewer(1, ['admin'])): Promise<Response> {
+      const url = new URL(this.subgraphUrl(name));
+      const text = JSON.stringify(body);
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...identityHeaders({ viewer: as, requestId: 'test', clientIp: '127.0.0.1' }) };
+      Object.assign(headers, signatureHeaders(secrets.get(name)!, { method: 'POST', path: url.pathname, headers, body: text }));
+      return fetch(url, { method: 'POST', headers, body: text });
     },
     /**
      * Runs `fn` and reports, per service, the SQL statements its Prisma client sent (through the
@@ -140,7 +183,7 @@ export async function startSupergraph(options: { postgresAdminUrl?: string } = {
     /** Starts a stopped subgraph again on the same port and database. */
     async restart(name: SubgraphName) {
       const service = services.get(name)!;
-      service.running = await startSubgraph(service.definition, { database: service.database, port: service.port });
+      service.running = await start(name, service.definition, service.database, service.port);
     },
     async close() {
       try {
