@@ -1,4 +1,4 @@
 import { runSubgraph } from '@commerce/service-kit';
-import { accounts } from './server.ts';
+import { accountsService } from './server.ts';
 
-await runSubgraph(accounts);
+await runSubgraph(accountsService);

@@ -5,6 +5,11 @@ export const USER_PAGE = { defaultSize: 20, maxSize: 100 } as const;
 export const USER_CURSOR = 'user';
 
 export const Query: QueryResolvers = {
+  // Signed out is not an error here: the answer is simply nobody.
+  me(_parent, _args, { viewer, loaders }) {
+    return viewer.userId === null ? null : loaders.userById.load(viewer.userId);
+  },
+
   async user(_parent, args, { loaders }) {
     const id = parseId(args.id, 'id');
     const user = await loaders.userById.load(id);

@@ -1,0 +1,91 @@
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import { hashRefreshToken, newRefreshToken } from './tokens.ts';
+
+/**
+ * Sessions and their refresh tokens. A session is one sign-in; each refresh token works once and is
+ * exchanged for the next one in the same session (rotation). The database keeps only SHA-256
+ * hashes of tokens. A token presented a second time means two parties hold it (the client and a
+ * thief, in some order), and since nobody can tell which is which, the whole session ends.
+ */
+export interface SessionSettings {
+  refreshTokenTtlSeconds: number;
+  now: () => Date;
+}
+
+/** Opens a session for a user who just proved who they are; returns its first refresh token. */
+export async function startSession(db: PrismaClient, userId: number, settings: SessionSettings): Promise<string> {
+  const { token, hash } = newRefreshToken();
+  const now = settings.now();
+  await db.session.create({
+    data: {
+      userId,
+      createdAt: now,
+      refreshTokens: { create: { tokenHash: hash, createdAt: now, expiresAt: expiry(now, settings) } },
+    },
+  });
+  return token;
+}
+
+export type Rotation =
+  | { ok: true; userId: number; sessionId: string; refreshToken: string }
+  /** `revoked` names the session ended because the token had been used before. */
+  | { ok: false; revoked: { sessionId: string; userId: number } | null };
+
+/**
+ * Exchanges a refresh token for the next one of its session. The presented token is marked used by
+ * one conditional UPDATE (unused, unexpired, session open), so of two concurrent exchanges exactly
+ * one wins; the loser then finds the token used and ends the session like any other reuse.
+ */
+export async function rotateRefreshToken(db: PrismaClient, presented: string, settings: SessionSettings): Promise<Rotation> {
+  const hash = hashRefreshToken(presented);
+  if (!hash) return { ok: false, revoked: null };
+  const now = settings.now();
+  const next = newRefreshToken();
+  const rotated = await db.$transaction(async (tx) => {
+    // `now` goes in as a Date, serialised exactly as Prisma wrote expires_at (a wall-clock time the
+    // server reads in its session TimeZone), so the comparison holds in any server zone; an ISO
+    // string or now() would be hours off outside UTC (postgres.test.ts runs the server at UTC+14).
+    const rows = await tx.$queryRaw<{ session_id: string; user_id: number }[]>`
+      UPDATE refresh_tokens AS t SET used_at = ${now}
+      FROM sessions AS s
+      WHERE t.token_hash = ${hash} AND t.used_at IS NULL AND t.expires_at > ${now}
+        AND s.id = t.session_id AND s.revoked_at IS NULL
+      RETURNING s.id::text AS session_id, s.user_id`;
+    const row = rows[0];
+    if (!row) return null;
+    await tx.refreshToken.create({ data: { tokenHash: next.hash, sessionId: row.session_id, createdAt: now, expiresAt: expiry(now, settings) } });
+    return row;
+  });
+  if (rotated) return { ok: true, userId: rotated.user_id, sessionId: rotated.session_id, refreshToken: next.token };
+
+  // Not exchangeable: unknown, expired, in a closed session, or used before. Only the last one
+  // (in a session still open) is a reuse, and it ends the session.
+  const reused = await db.refreshToken.findUnique({
+    where: { tokenHash: hash },
+    select: { usedAt: true, session: { select: { id: true, userId: true, revokedAt: true } } },
+  });
+  if (!reused?.usedAt || reused.session.revokedAt) return { ok: false, revoked: null };
+  const { count } = await db.session.updateMany({
+    where: { id: reused.session.id, revokedAt: null },
+    data: { revokedAt: now, revokedReason: 'reuse_detected' },
+  });
+  return { ok: false, revoked: count === 1 ? { sessionId: reused.session.id, userId: reused.session.userId } : null };
+}
+
+/**
+ * Ends the session a refresh token belongs to (any of its tokens, used or not: ending a session is
+ * always safe). True when it was open; false when it was already closed or the token is unknown.
+ */
+export async function endSession(db: PrismaClient, presented: string, settings: SessionSettings): Promise<boolean> {
+  const hash = hashRefreshToken(presented);
+  if (!hash) return false;
+  const { count } = await db.session.updateMany({
+    where: { revokedAt: null, refreshTokens: { some: { tokenHash: hash } } },
+    data: { revokedAt: settings.now(), revokedReason: 'sign_out' },
+  });
+  return count === 1;
+}
+
+function expiry(now: Date, settings: SessionSettings): Date {
+  return new Date(now.getTime() + settings.refreshTokenTtlSeconds * 1000);
+}
