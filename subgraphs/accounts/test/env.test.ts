@@ -112,6 +112,14 @@ describe('accounts env', () => {
     expect((await verifyAccessToken(token, config.publicJwks, config)).payload.scope).toBe('admin');
   });
 
+  it('signs with a Node KeyObject as well (tools that hold the PEM, like the benchmark)', async () => {
+    const key = generateKeyPairSync('ed25519').privateKey;
+    const jwk = await publicJwkOf(key);
+    const settings = { issuer: 'commerce-accounts', audience: 'commerce-supergraph', accessTokenTtlSeconds: 60, kid: jwk.kid!, privateKey: key };
+    const { token } = await issueAccessToken(settings, { userId: 9, scopes: [] });
+    expect((await verifyAccessToken(token, { keys: [jwk] }, settings)).payload.sub).toBe('9');
+  });
+
   it('treats empty values as unset', () => {
     expect(loadAccountsEnv({ ACCOUNTS_JWT_PRIVATE_KEY: '', AUTH_ISSUER: '', ACCOUNTS_ACCESS_TOKEN_TTL_SECONDS: '' })).toMatchObject({
       privateKey: null,

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, importJWK, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
+import { calculateJwkThumbprint, importJWK, type CryptoKey, type JSONWebKeySet, type JWK, type KeyObject as JoseKeyObject } from 'jose';
 
 /**
  * Access tokens are signed with one Ed25519 key (EdDSA). Its public half is published in the JWKS
@@ -9,10 +9,13 @@ import { calculateJwkThumbprint, importJWK, type CryptoKey, type JSONWebKeySet, 
  */
 export const ALGORITHM = 'EdDSA';
 
+/** What jose signs with: a CryptoKey (ours, imported once) or a Node KeyObject (handy in tests and tools). */
+export type PrivateSigningKey = CryptoKey | JoseKeyObject;
+
 export interface SigningKeys {
   /** The `kid` every new token carries in its protected header. */
   kid: string;
-  privateKey: CryptoKey;
+  privateKey: PrivateSigningKey;
   /** What `GET /.well-known/jwks.json` serves: the current public key first, then previous ones. */
   publicJwks: JSONWebKeySet;
 }
