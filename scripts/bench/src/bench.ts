@@ -12,7 +12,8 @@ import { DatabaseServer, largeShape, prepareDataSet, SEED_SHAPE, type DataShape,
 import { median, percentile, runLoad, stopCurrentLoad } from './load.ts';
 import { GHOST_WAITLIST_PRODUCT, OPERATION_NAMES, OPERATIONS, type OperationName } from './operations.ts';
 import { chart, evaluateTargets, table, type BenchResult, type Cell, type RoundResult } from './report.ts';
-import { memoryOf, processTree, ROUTER_SETTINGS, startFleet, supergraphCopy, SYSTEM_NAMES, type Fleet, type SystemName } from './systems.ts';
+import { createRunIdentity, type RunIdentity } from './identity.ts';
+import { memoryOf, processTree, ROUTER_BENCH_ENV, ROUTER_SETTINGS, startFleet, supergraphCopy, SYSTEM_NAMES, type Fleet, type SystemName } from './systems.ts';
 
 const HELP = `npm run bench [-- options]
 
@@ -178,10 +179,10 @@ function cellFor(size: SizeName, operation: OperationName, system: SystemName): 
   return cell;
 }
 
-async function measureSize(size: SizeName, shape: DataShape): Promise<void> {
+async function measureSize(size: SizeName, shape: DataShape, identity: RunIdentity): Promise<void> {
   shapes[size] = shape;
   const data = await prepareDataSet(server, runId, size, shape, log);
-  fleet = await startFleet(data, options, (f) => (fleet = f));
+  fleet = await startFleet(data, identity, options, (f) => (fleet = f));
   const running = fleet;
   log(`${size}: started 5 subgraphs and ${running.systems.size} systems (${[...running.systems].map(([n, p]) => `${n} pid ${p.pid}`).join(', ')})`);
 
@@ -205,7 +206,7 @@ async function measureSize(size: SizeName, shape: DataShape): Promise<void> {
   if (options.operations.includes('waitlist')) {
     const answers: string[] = [];
     for (const [system, process] of running.systems) {
-      const response = await post(process.url, OPERATIONS.waitlist.query, { id: String(GHOST_WAITLIST_PRODUCT) });
+      const response = await post(process.url, OPERATIONS.waitlist.query, { id: String(GHOST_WAITLIST_PRODUCT) }, running.clientHeaders);
       const errors = (response.body.errors ?? []) as { message?: string; path?: unknown[] }[];
       answers.push(`${system} ${errors.length === 0 ? 'null entry, no error' : `error "${errors[0]?.message}" at ${JSON.stringify(errors[0]?.path)}`}`);
     }
@@ -225,6 +226,7 @@ async function measureSize(size: SizeName, shape: DataShape): Promise<void> {
       shape,
       durationS,
       connections: options.connections,
+      headers: running.clientHeaders,
       startAt: offset,
       measurePid: target.pid,
       subgraphPids: system === 'monolith' ? [] : [...running.subgraphs.values()].map((p) => p.pid),
@@ -317,9 +319,11 @@ async function measureSize(size: SizeName, shape: DataShape): Promise<void> {
   log(`${size}: stopped every process and dropped its ${data.names.length} databases`);
 }
 
-// Our router runs with its shipped defaults unless the environment says otherwise; say which.
-const routerSettings = Object.fromEntries(ROUTER_SETTINGS.filter((name) => process.env[name]).map((name) => [name, process.env[name]]));
-if (Object.keys(routerSettings).length > 0) notes.push(`router environment: ${JSON.stringify(routerSettings)}`);
+// Our router runs with its shipped defaults, its rate limits off, and whatever the environment
+// passes through; say which.
+const passedThrough = Object.fromEntries(ROUTER_SETTINGS.filter((name) => process.env[name]).map((name) => [name, process.env[name]]));
+const routerSettings: Record<string, string | undefined> = { ...ROUTER_BENCH_ENV, ...passedThrough };
+notes.push(`router environment: ${JSON.stringify(routerSettings)}`);
 if (process.env.SUBGRAPH_COALESCE_QUERIES === 'true') {
   notes.push('SUBGRAPH_COALESCE_QUERIES=true: the router shares identical in-flight subgraph queries, which Hive Gateway does not (turned off here)');
 }
@@ -332,11 +336,14 @@ try {
       `${options.rounds} round(s) × ${options.durationS} s, ${options.connections} connections, warm-up ${options.warmupS} s` +
       (options.quick ? ' (quick)' : ''),
   );
-  log(`router settings: ${Object.keys(routerSettings).length > 0 ? JSON.stringify(routerSettings) : 'as shipped (defaults)'}`);
+  log(`router settings: shipped defaults with ${JSON.stringify(routerSettings)}`);
   log(`PostgreSQL ${await server.version()} at ${new URL(options.databaseUrl).host}; ${machine.length} CPUs (${machine[0]?.model ?? 'unknown'}); Node ${process.version}`);
+  // Fresh secrets and an admin token for this run, valid for the planned load plus an hour.
+  const plannedLoadS = options.sizes.length * options.systems.length * options.operations.length * (options.warmupS + options.rounds * options.durationS);
+  const identity = await createRunIdentity({ tokenLifetimeSeconds: Math.ceil(1.5 * plannedLoadS) + 3_600 });
   for (const size of options.sizes) {
     if (interrupted) break;
-    await measureSize(size, size === 'seed' ? SEED_SHAPE : largeShape(options.scale));
+    await measureSize(size, size === 'seed' ? SEED_SHAPE : largeShape(options.scale), identity);
   }
   complete = !interrupted;
 } catch (error) {

@@ -7,10 +7,10 @@ export interface GraphQLResponse {
   body: { data?: unknown; errors?: unknown[] };
 }
 
-export async function post(url: string, query: string, variables: Record<string, unknown>): Promise<GraphQLResponse> {
+export async function post(url: string, query: string, variables: Record<string, unknown>, headers: Readonly<Record<string, string>>): Promise<GraphQLResponse> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...headers, 'content-type': 'application/json' },
     body: JSON.stringify({ query, variables }),
     signal: AbortSignal.timeout(30_000),
   });
@@ -108,7 +108,7 @@ export async function checkReads(
     let reference: { system: SystemName; data: unknown } | null = null;
     for (const [system, process] of fleet.systems) {
       const before = await countersOf(fleet);
-      const data = requireClean(system, operation, await post(process.url, operation.query, variables));
+      const data = requireClean(system, operation, await post(process.url, operation.query, variables, fleet.clientHeaders));
       if (i === 0) costs.set(system, costBetween(before, await countersOf(fleet), system, 1));
       if (!reference) {
         reference = { system, data };
@@ -137,11 +137,11 @@ export async function checkWrite(fleet: Fleet, operation: Operation, shape: Data
   const firstWrite = new Map<'services' | 'monolith', { system: SystemName; stock: number }>();
   for (const [system, process] of fleet.systems) {
     const before = await countersOf(fleet);
-    const first = requireClean(system, operation, await post(process.url, operation.query, { ...base, quantity: 1 }));
+    const first = requireClean(system, operation, await post(process.url, operation.query, { ...base, quantity: 1 }, fleet.clientHeaders));
     costs.set(system, costBetween(before, await countersOf(fleet), system, 1));
     const database = system === 'monolith' ? 'monolith' : 'services';
     if (!firstWrite.has(database)) firstWrite.set(database, { system, stock: stockOf(first) });
-    const second = requireClean(system, operation, await post(process.url, operation.query, { ...base, quantity: 2 }));
+    const second = requireClean(system, operation, await post(process.url, operation.query, { ...base, quantity: 2 }, fleet.clientHeaders));
     if (stockOf(second) !== stockOf(first) + 2) {
       throw new Error(`${system}: restock +2 after +1 went from stock ${stockOf(first)} to ${stockOf(second)}`);
     }

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { migrate, openDatabase, type Database, type SqlSession } from '@commerce/db';
 import { SEED } from '@commerce/service-kit';
-import { loadDefinition, SERVICE_NAMES, type ServiceName } from './services.ts';
+import { loadService, SERVICE_NAMES, type ServiceName } from './services.ts';
 
 /** The monolith's committed migrations (Prisma's folder format). */
 const MONOLITH_MIGRATIONS = new URL('../monolith/prisma/migrations/', import.meta.url);
@@ -41,7 +41,7 @@ const MONOLITH_TABLES = ['users', 'products', 'inventory_items', 'waitlist_entri
 const SERIAL_TABLES = new Set(['users', 'products', 'waitlist_entries', 'reviews', 'orders', 'order_items']);
 
 export async function migrationsDir(target: ServiceName | 'monolith'): Promise<string> {
-  return fileURLToPath(target === 'monolith' ? MONOLITH_MIGRATIONS : (await loadDefinition(target)).migrations);
+  return fileURLToPath(target === 'monolith' ? MONOLITH_MIGRATIONS : (await loadService(target)).migrations);
 }
 
 // --- Databases ---------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ export async function prepareDataSet(
     const monolith = databases.get('monolith')!;
     if (size === 'seed') {
       for (const service of SERVICE_NAMES) {
-        const definition = await loadDefinition(service);
+        const definition = await loadService(service);
         const client = definition.createClient(databases.get(service)!.adapter);
         try {
           await definition.seed?.(client);

@@ -41,8 +41,8 @@ export function stopCurrentLoad(): void {
 /**
  * Drives one operation against one system for `durationS` seconds with `connections` keep-alive
  * connections (autocannon, loopback only). Request i carries the operation's i-th variables, the
- * same sequence for every system, and a unique x-request-id header so no layer can share one
- * client request's work with another's.
+ * same sequence for every system, a unique x-request-id header so no layer can share one client
+ * request's work with another's, and the same `headers` (the admin's token) on every system.
  */
 export async function runLoad(options: {
   url: string;
@@ -50,6 +50,8 @@ export async function runLoad(options: {
   shape: DataShape;
   durationS: number;
   connections: number;
+  /** Headers every request carries besides content-type and its x-request-id (the bearer token). */
+  headers: Readonly<Record<string, string>>;
   /** Offsets the variable sequence, so rounds do not replay the same ids. */
   startAt: number;
   measurePid: number;
@@ -108,7 +110,7 @@ export async function runLoad(options: {
                 const i = counter++;
                 return {
                   ...request,
-                  headers: { ...request.headers, 'content-type': 'application/json', 'x-request-id': `bench-${i}` },
+                  headers: { ...request.headers, ...options.headers, 'content-type': 'application/json', 'x-request-id': `bench-${i}` },
                   body: JSON.stringify({ query: options.operation.query, variables: options.operation.variables(i, options.shape) }),
                 };
               },

@@ -6,11 +6,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataSet } from './data.ts';
+import type { RunIdentity } from './identity.ts';
 import type { ChildMessage, Counters } from './ipc.ts';
 import { SERVICE_NAMES, type ServiceName } from './services.ts';
 
 /** Router variables a user may set for a run (recorded in the results); unset = the shipped default. */
 export const ROUTER_SETTINGS = ['ROUTER_WORKERS', 'SUBGRAPH_COALESCE_QUERIES', 'SUBGRAPH_MAX_SOCKETS', 'SUBGRAPH_TIMEOUT_MS'] as const;
+
+/**
+ * What the benchmark always sets on our router (recorded in the results with the variables above):
+ * its per-minute rate limits off, since the load comes from one address and one user at thousands
+ * of requests a minute. The other systems have none.
+ */
+export const ROUTER_BENCH_ENV = { RATE_LIMIT_USER_PER_MINUTE: '0', RATE_LIMIT_IP_PER_MINUTE: '0' } as const;
 
 /** The four systems under test, in the order they are run within a round. */
 export const SYSTEM_NAMES = ['router', 'apollo-gateway', 'hive-gateway', 'monolith'] as const;
@@ -136,9 +144,9 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: '1', ...extra };
 }
 
-function forkScript(name: string, script: string, args: string[]): ServerProcess {
+function forkScript(name: string, script: string, args: string[], env: Record<string, string>): ServerProcess {
   // Every system gets the same Node flags as our shipped servers, so only the software differs.
-  const child = fork(processScript(script), args, { execArgv: [...SERVER_NODE_FLAGS], env: childEnv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+  const child = fork(processScript(script), args, { execArgv: [...SERVER_NODE_FLAGS], env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
   return new ServerProcess(name, child);
 }
 
@@ -161,18 +169,22 @@ export function supergraphCopy(size: string): string {
 export interface Fleet {
   subgraphs: Map<ServiceName, ServerProcess>;
   systems: Map<SystemName, ServerProcess>;
+  /** Headers every client request carries, on every system (the admin's bearer token). */
+  clientHeaders: Readonly<Record<string, string>>;
   all(): ServerProcess[];
   stop(): Promise<void>;
   killNow(): void;
 }
 
 /**
- * Starts the five subgraphs on the data set's databases, then every system: our router (its own
- * main.ts), stock @apollo/gateway and Hive Gateway in front of the same subgraphs, and the
- * monolith on its own database. Each in its own process, so each one's memory is its own.
+ * Starts the five subgraphs on the data set's databases, each with its signing secret (accounts
+ * with its token key), then every system: our router (its own main.ts), stock @apollo/gateway and
+ * Hive Gateway in front of the same subgraphs, and the monolith on its own database. Each in its
+ * own process, so each one's memory is its own.
  */
 export async function startFleet(
   data: DataSet,
+  identity: RunIdentity,
   options: { subgraphPool: number; monolithPool: number; systems: readonly SystemName[] },
   register: (fleet: Fleet) => void,
 ): Promise<Fleet> {
@@ -181,6 +193,7 @@ export async function startFleet(
   const fleet: Fleet = {
     subgraphs,
     systems,
+    clientHeaders: identity.clientHeaders,
     all: () => [...systems.values(), ...subgraphs.values()],
     async stop() {
       await Promise.all([...systems.values()].map((p) => p.stop()));
@@ -193,7 +206,15 @@ export async function startFleet(
   register(fleet);
 
   for (const service of SERVICE_NAMES) {
-    subgraphs.set(service, forkScript(service, 'subgraph', [service, data.urls[service], String(options.subgraphPool)]));
+    const prefix = service.toUpperCase();
+    const env = {
+      HOST: '127.0.0.1',
+      [`${prefix}_PORT`]: '0',
+      [`${prefix}_DATABASE_URL`]: data.urls[service],
+      [`${prefix}_DATABASE_POOL_MAX`]: String(options.subgraphPool),
+      ...identity.subgraphEnv(service),
+    };
+    subgraphs.set(service, forkScript(service, 'subgraph', [service], env));
   }
   await Promise.all([...subgraphs.values()].map((p) => p.ready(60_000)));
 
@@ -208,7 +229,9 @@ export async function startFleet(
   for (const system of options.systems) {
     if (system === 'router') {
       const port = await freePort();
-      const env: Record<string, string> = { HOST: '127.0.0.1', ROUTER_PORT: String(port) };
+      // Its shipped defaults, plus what this deployment needs: where the subgraphs are, their
+      // secrets, and no rate limits. It verifies tokens against accounts' JWKS, found from accounts' URL.
+      const env: Record<string, string> = { HOST: '127.0.0.1', ROUTER_PORT: String(port), ...identity.gatewayEnv(), ...ROUTER_BENCH_ENV };
       for (const [service, p] of subgraphs) env[`SUBGRAPH_${service.toUpperCase()}_URL`] = p.url;
       const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ROUTER_MAIN], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       const router = new ServerProcess('router', child);
@@ -216,11 +239,12 @@ export async function startFleet(
       await router.ready(30_000, `http://127.0.0.1:${port}/health`);
       router.url = `http://127.0.0.1:${port}/graphql`;
     } else if (system === 'apollo-gateway' || system === 'hive-gateway') {
-      const p = forkScript(system, system, [rewritten]);
+      const p = forkScript(system, system, [rewritten], identity.gatewayEnv());
       systems.set(system, p);
       await p.ready(60_000);
     } else {
-      const p = forkScript('monolith', 'monolith', [data.urls.monolith, String(options.monolithPool)]);
+      // No identity: the monolith has no authorization (and ignores the bearer token).
+      const p = forkScript('monolith', 'monolith', [data.urls.monolith, String(options.monolithPool)], {});
       systems.set('monolith', p);
       await p.ready(60_000);
     }

@@ -2,20 +2,39 @@
 // SDL whose routing URLs point at the running subgraphs. Its in-flight de-duplication of
 // identical subgraph requests is turned off (deduplicateInflightRequests: false on every
 // transport; the inbound one is off by default), so every client request does its own work, as
-// it does on the other systems. Everything else is default. Argument: <supergraph path>.
+// it does on the other systems. Everything else is default, plus what any deployment in front of
+// these subgraphs needs (gateway-glue.ts): one plugin whose onFetch adds a fixed admin identity
+// and signs the request over its final body. It verifies no token.
+// Argument: <supergraph path>; secrets: <NAME>_SIGNING_SECRET.
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGatewayRuntime } from '@graphql-hive/gateway';
+import { createGatewayRuntime, type GatewayPlugin } from '@graphql-hive/gateway';
+import { adminIdentityHeaders, signedHeaders, subgraphSecrets } from '../gateway-glue.ts';
 import { send, serveCounters, startChild } from '../ipc.ts';
+
+/** Runs after Hive's own onFetch hooks (plugins given here come after its built-in ones), so it signs what is sent. */
+function signSubgraphRequests(secretOf: (url: string) => string): GatewayPlugin {
+  return {
+    onFetch({ url, options, setOptions }) {
+      const secret = secretOf(url);
+      // Hive's request-id plugin has already forwarded the client's x-request-id.
+      const headers = { ...options.headers, ...adminIdentityHeaders(options.headers?.['x-request-id'] ?? '') };
+      setOptions({ ...options, headers: signedHeaders(secret, url, { ...options, headers }) });
+    },
+  };
+}
 
 await startChild(async () => {
   const [supergraphPath] = process.argv.slice(2);
   if (!supergraphPath) throw new Error('usage: hive-gateway.ts <supergraph path>');
+  const supergraph = await readFile(supergraphPath, 'utf8');
+  const secretOf = subgraphSecrets(supergraph);
   const gateway = createGatewayRuntime({
-    supergraph: await readFile(supergraphPath, 'utf8'),
+    supergraph,
     logging: 'error',
     transportEntries: { '*': { options: { deduplicateInflightRequests: false } } },
+    plugins: () => [signSubgraphRequests(secretOf)],
   });
   const server = createServer(gateway);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
