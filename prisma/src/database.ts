@@ -89,6 +89,9 @@ async function openPostgres(options: Extract<OpenOptions, { kind: 'postgres' }>)
     connectionTimeoutMillis: options.pool?.connectTimeoutMs ?? 5_000,
     idleTimeoutMillis: options.pool?.idleTimeoutMs ?? 10_000,
     application_name: options.pool?.applicationName ?? options.service,
+    // Prisma's pg adapter writes a Date as a wall-clock time the server reads in its own zone: on a
+    // server not set to UTC, timestamps would be stored hours off. Every session runs in UTC.
+    options: '-c TimeZone=UTC',
   });
   // An idle client's error (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {});

@@ -36,6 +36,24 @@ describe.skipIf(!postgresAdminUrl)('PostgreSQL: provisioning, roles and migratio
   });
   afterAll(() => services?.drop());
 
+  it('runs every session in UTC, whatever the server or database says', async () => {
+    const admin = await connectAs(adminUrl);
+    const database = serviceNames(services.prefix, 'reviews').database;
+    try {
+      await admin.query(`ALTER DATABASE "${database}" SET timezone TO 'Pacific/Kiritimati'`);
+      const db = await openDatabase({ service: 'reviews', kind: 'postgres', url: services.appUrl('reviews'), pool: { max: 1 } });
+      try {
+        const zone = await db.withSession((session) => session.query('SHOW TimeZone'));
+        expect(zone).toEqual([{ TimeZone: 'UTC' }]);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await admin.query(`ALTER DATABASE "${database}" RESET timezone`);
+      await admin.end();
+    }
+  });
+
   it('is idempotent: a second run changes nothing and says so', async () => {
     const lines: string[] = [];
     const again = await provision({ adminUrl, prefix: services.prefix, services: ['accounts', 'reviews'], appConnectionLimit: 20, log: (l) => lines.push(l) });
@@ -102,7 +120,7 @@ describe.skipIf(!postgresAdminUrl)('PostgreSQL: provisioning, roles and migratio
       // …while the data work the service needs is allowed.
       await app.query(`INSERT INTO users (email, name) VALUES ('pg@example.com', 'Pg')`);
       expect((await app.query('SELECT count(*)::int AS n FROM users')).rows).toEqual([{ n: 1 }]);
-      expect((await app.query('SELECT count(*)::int AS n FROM "_prisma_migrations"')).rows).toEqual([{ n: 1 }]);
+      expect((await app.query('SELECT count(*)::int AS n FROM "_prisma_migrations"')).rows).toEqual([{ n: 2 }]);
     } finally {
       await app.end();
     }
@@ -111,7 +129,7 @@ describe.skipIf(!postgresAdminUrl)('PostgreSQL: provisioning, roles and migratio
   it('applies migrations with the migrator role: a second run is a no-op, the app role sees none pending', async () => {
     const db = await openDatabase({ service: 'accounts', kind: 'postgres', url: services.migratorUrl('accounts'), pool: { max: 1 } });
     try {
-      expect(await migrate(db, migrationsOf('accounts'))).toMatchObject({ applied: [], alreadyApplied: ['20261125000000_init'], fresh: false });
+      expect(await migrate(db, migrationsOf('accounts'))).toMatchObject({ applied: [], alreadyApplied: ['20261125000000_init', '20261201000000_sign_in'], fresh: false });
     } finally {
       await db.close();
     }
