@@ -233,9 +233,9 @@ describe('operation limits: root fields', () => {
     const two = `query Small { __typename } query Large { ${products(21)} }`;
     expect(check(two, null, 'Small')).toBeNull();
     expect(check(two, null, 'Large')?.extensions).toEqual(tooComplex('rootFields', 20, 21));
-    // No operation can be selected: Apollo answers that.
-    expect(check(two)).toBeNull();
-    expect(check(two, null, 'Missing')).toBeNull();
+    // No operation can be selected: a client mistake the gateway would answer with a 500.
+    expect(check(two)?.extensions).toEqual({ code: 'BAD_USER_INPUT' });
+    expect(check(two, null, 'Missing')).toEqual({ message: 'The document has no operation named "Missing".', extensions: { code: 'BAD_USER_INPUT' } });
   });
 
   it('rejects more than 5 mutations in one request', () => {

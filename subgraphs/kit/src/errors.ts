@@ -27,6 +27,8 @@ const APOLLO_REQUEST_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
+  // The router's planner patch: a query no subgraph can answer (see docs/planner-patches.md).
+  'QUERY_PLANNING_FAILED',
 ]);
 const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode), ...APOLLO_REQUEST_CODES]);
 /** The extension fields our errors carry on purpose; nothing else reaches a client. */
