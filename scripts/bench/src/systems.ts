@@ -239,7 +239,9 @@ export async function startFleet(
       await router.ready(30_000, `http://127.0.0.1:${port}/health`);
       router.url = `http://127.0.0.1:${port}/graphql`;
     } else if (system === 'apollo-gateway' || system === 'hive-gateway') {
-      const p = forkScript(system, system, [rewritten], identity.gatewayEnv());
+      // Stock means stock: the router's planner patches (docs/planner-patches.md) are off here.
+      const env = system === 'apollo-gateway' ? { ...identity.gatewayEnv(), COMMERCE_PLANNER_PATCHES: 'off' } : identity.gatewayEnv();
+      const p = forkScript(system, system, [rewritten], env);
       systems.set(system, p);
       await p.ready(60_000);
     } else {
