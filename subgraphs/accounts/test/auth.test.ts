@@ -310,8 +310,8 @@ describe('throttle on failed sign-ins', () => {
     expect(DEFAULT_THROTTLE_LIMITS).toEqual({ failuresPerEmail: 5, failuresPerIp: 50, windowSeconds: 900 });
   });
 
-  const redisUrl = process.env.REDIS_URL;
-  if (!redisUrl) console.warn('auth.test.ts: REDIS_URL is not set; the shared-budget (Redis) throttle tests are skipped');
+  const redisUrl = process.env.TEST_REDIS_URL;
+  if (!redisUrl) console.warn('auth.test.ts: TEST_REDIS_URL is not set; the shared-budget (Redis) throttle tests are skipped');
 
   it.skipIf(!redisUrl)('shares one budget between replicas through Redis', async () => {
     const logger = createLogger('accounts', 'silent');
