@@ -48,7 +48,7 @@ function post(body: unknown, headers: Record<string, string> = {}, router: Runni
 
 const bearer = async (userId: number, scopes?: string[]) => ({ authorization: `Bearer ${await tokenFor(userId, scopes)}` });
 const codes = (answer: Answer) => (answer.body.errors ?? []).map((e) => e.extensions?.code);
-const LEAKS = /stacktrace|prisma|\.ts:\d+|127\.0\.0\.1|localhost|ECONNREFUSED|serviceName|valueCompletion|INVALID_GRAPHQL|Did you mean/i;
+const LEAKS = /stacktrace|prisma|\.ts:\d+|127\.0\.0\.1|localhost|ECONNREFUSED|serviceName|valueCompletion|INVALID_GRAPHQL|Did you mean|within \d+ ms/i;
 
 function expectNoLeaks(answer: Answer): void {
   expect(answer.text).not.toMatch(LEAKS);
@@ -218,6 +218,21 @@ describe('identity', () => {
     expect(codes(answer)).toEqual(['UNAUTHENTICATED']);
     expect(answer.headers.get('www-authenticate')).toContain('invalid_token');
     expect(answer.body.data).toBeUndefined();
+  });
+
+  it('verifies against one static public key instead of a JWKS (another issuer, configured)', async () => {
+    const { createPublicKey } = await import('node:crypto');
+    const jwk = accountsConfig.publicJwks.keys[0]!;
+    const pem = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+    const staticKey = await graph.startRouter({ auth: { publicKey: pem, jwksUrl: undefined, algorithms: ['EdDSA'], issuer: 'other-idp', audience: 'shop' } });
+    try {
+      const token = await signed({ ...valid(), iss: 'other-idp', aud: 'shop' });
+      expect((await post({ query: '{ me { id } }' }, { authorization: `Bearer ${token}` }, staticKey)).body).toEqual({ data: { me: { id: '2' } } });
+      const accountsToken = await signed(valid());
+      expect((await post({ query: '{ me { id } }' }, { authorization: `Bearer ${accountsToken}` }, staticKey)).status).toBe(401);
+    } finally {
+      await staticKey.stop();
+    }
   });
 
   it('refuses a malformed Authorization header', async () => {
@@ -417,8 +432,17 @@ describe('production settings', () => {
       headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
     });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    expect(allowed.headers.get('access-control-allow-credentials')).toBeNull();
     const other = await post({ query: '{ __typename }' }, { origin: 'https://evil.example' }, production);
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    const withCookies = await graph.startRouter({ production: true, corsOrigins: ['https://shop.example'], corsCredentials: true });
+    try {
+      const answer = await post({ query: '{ __typename }' }, { origin: 'https://shop.example' }, withCookies);
+      expect(answer.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+      expect(answer.headers.get('access-control-allow-credentials')).toBe('true');
+    } finally {
+      await withCookies.stop();
+    }
     expect(production.url).toBeTruthy();
   });
 

@@ -397,6 +397,23 @@ describe('HTTP hygiene', () => {
     expect(closedAfter).toBeLessThan(3_000);
   });
 
+  it('logs a client that hangs up mid-request once, without an error or a stack', async () => {
+    lines.length = 0;
+    await new Promise<void>((resolve) => {
+      const socket = connect(server.port, '127.0.0.1', () => {
+        socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"query":');
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 50);
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+    expect(lines).toEqual([expect.objectContaining({ message: 'request', aborted: true })]);
+    expect(JSON.stringify(lines)).not.toMatch(/stack|at .*\.ts/);
+  });
+
   it('redacts tokens and passwords in log lines', () => {
     const chunks: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, done) => (chunks.push(String(chunk)), done()) });
