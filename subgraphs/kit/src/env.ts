@@ -53,6 +53,14 @@ const commonSubgraphEnv = z.object({
   LOG_LEVEL: logLevel,
   DATA_DIR: optionalString,
   REDIS_URL: redisUrl,
+  /** Set: events travel through NATS JetStream. Unset: relays push them to subscribers over HTTP. */
+  NATS_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .refine((v) => /^(nats|tls):\/\//.test(v), 'must be a nats:// or tls:// URL')
+      .optional(),
+  ),
 });
 
 /** Variables named `<PREFIX>_<NAME>` in the environment; validated here without the prefix. */
@@ -64,6 +72,8 @@ function scopedSubgraphEnv(defaultPort: number) {
     DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
     DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
     SIGNING_SECRET: signingSecret,
+    /** Verifies events pushed to this service and calls to its /internal routes. */
+    EVENTS_SECRET: optionalString.refine((v) => v === undefined || v.length >= MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`),
     MAX_REPRESENTATIONS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   });
 }
@@ -88,6 +98,8 @@ export function loadSubgraphEnv(prefix: string, defaultPort: number, source: Rec
     logLevel: common.LOG_LEVEL,
     dataDir: common.DATA_DIR,
     redisUrl: common.REDIS_URL,
+    natsUrl: common.NATS_URL,
+    eventsSecret: scoped.EVENTS_SECRET,
     port: scoped.PORT,
     signingSecret: scoped.SIGNING_SECRET,
     maxRepresentations: scoped.MAX_REPRESENTATIONS,
@@ -101,6 +113,28 @@ export function loadSubgraphEnv(prefix: string, defaultPort: number, source: Rec
 }
 
 export type SubgraphEnv = ReturnType<typeof loadSubgraphEnv>;
+
+/**
+ * Where a publisher pushes its events in the embedded (HTTP) mode: each subscriber's URL
+ * (`SUBGRAPH_<NAME>_URL`, the variable the router reads too) and events secret
+ * (`<NAME>_EVENTS_SECRET`). Every missing variable is reported at once.
+ */
+export function loadEventEndpoints(subscribers: readonly string[], source: Record<string, string | undefined> = process.env) {
+  const problems: string[] = [];
+  const endpoints = new Map<string, string>();
+  const secrets = new Map<string, string>();
+  for (const subscriber of subscribers) {
+    const name = subscriber.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+    const url = source[`SUBGRAPH_${name}_URL`];
+    const secret = source[`${name}_EVENTS_SECRET`];
+    if (!url || !URL.canParse(url)) problems.push(`  - SUBGRAPH_${name}_URL: is required: where events for ${subscriber} are pushed (or set NATS_URL)`);
+    else endpoints.set(subscriber, url);
+    if (!secret || secret.length < MIN_SECRET_LENGTH) problems.push(`  - ${name}_EVENTS_SECRET: is required (at least ${MIN_SECRET_LENGTH} characters): signs events pushed to ${subscriber}`);
+    else secrets.set(subscriber, secret);
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  return { endpoints, secrets };
+}
 
 function collect<Schema extends z.ZodType>(
   schema: Schema,

@@ -30,6 +30,8 @@ export interface HttpOptions<Context extends BaseContext, Info = BasicRequestInf
   readiness?: () => Promise<{ ready: boolean } & Record<string, unknown>>;
   /** Extra GET routes by exact path (e.g. a JWKS document); they get the same headers and request id. */
   routes?: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void> | void>>;
+  /** Routes for every method by exact path (service-to-service endpoints); each checks its own caller. */
+  internalRoutes?: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse, requestId: string) => Promise<void> | void>>;
   /** The level of the one access-log line per GraphQL request (default debug). */
   accessLog?: 'info' | 'debug';
   /** How many reverse proxies in front of this server append to X-Forwarded-For (default 0: use the socket's address). */
@@ -130,6 +132,11 @@ export function createHttpHandler<Context extends BaseContext, Info = BasicReque
       const route = options.routes?.[url.pathname];
       if (route && (request.method === 'GET' || request.method === 'HEAD')) {
         await route(request, response);
+        return;
+      }
+      const internal = options.internalRoutes?.[url.pathname];
+      if (internal) {
+        await internal(request, response, requestId);
         return;
       }
       if (url.pathname !== graphqlPath) {
@@ -236,7 +243,8 @@ function parseBody(contentType: string | undefined, raw: string): unknown {
   }
 }
 
-async function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
+/** Reads a request body up to `maxBytes` (413 above it, declared or streamed). */
+export async function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
   const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBytes} bytes`, { headers: { connection: 'close' } });
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {

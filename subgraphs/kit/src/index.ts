@@ -1,6 +1,7 @@
 // Everything a subgraph is built from. `core.ts` is the part servers without a database use.
 export * from './core.ts';
-export { loadSubgraphEnv } from './env.ts';
+export { loadEventEndpoints, loadSubgraphEnv } from './env.ts';
+export * from './events/index.ts';
 export type { SubgraphEnv } from './env.ts';
 export { guardWrite, translateDatabaseError } from './errors.ts';
 export { encodeCursor, parseId, parsePage, requireEmail, requireInt, requireText, toConnection, tryParseId } from './input.ts';

@@ -8,7 +8,7 @@ import { databaseOptionsFromEnv, migrate, openDatabase, pendingMigrations, type 
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { parse } from 'graphql';
 import { enforceAuthorization, type Owners } from './authorization.ts';
-import { ConfigError, loadSubgraphEnv, type SubgraphEnv } from './env.ts';
+import { ConfigError, loadEventEndpoints, loadSubgraphEnv, type SubgraphEnv } from './env.ts';
 import { ErrorCode, maskError } from './errors.ts';
 import { createHttpHandler, HttpError, listen, type RunningServer } from './http.ts';
 import { requestInfoFromHeaders, type RequestInfo, type Viewer } from './identity.ts';
@@ -16,6 +16,18 @@ import { runProcess } from './lifecycle.ts';
 import { createLogger, describeError, type Logger } from './logger.ts';
 import type { Redis } from 'ioredis';
 import { connectRedis, redisNonceStore, redisReady, warnAtMostEvery } from './redis.ts';
+import {
+  EVENT_CATALOG,
+  eventMetrics,
+  httpTransport,
+  jetStreamTransport,
+  startServiceEvents,
+  subscriptionsOf,
+  type EventClient,
+  type EventHandlers,
+  type EventsOptions,
+  type ServiceEvents,
+} from './events/index.ts';
 import { createSignatureVerifier, memoryNonceStore, type NonceStore } from './signing.ts';
 
 /** What makes a service a service. Each subgraph exports one of these from `src/server.ts`. */
@@ -42,6 +54,12 @@ export interface SubgraphDefinition<Client extends PrismaLikeClient, Context ext
   routes?: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void> | void>>;
   /** Deterministic seed data, run once on a freshly created embedded database. */
   seed?(client: Client): Promise<void>;
+  /** Handlers of the events this service subscribes to (the catalogue says which), by `source.Type`. */
+  eventHandlers?: EventHandlers;
+  /** This service's own rows that `npm run consistency` compares with other services' (never another's). */
+  snapshot?(client: Client): Promise<unknown>;
+  /** Publishes snapshot events of everything it owns, for a new subscriber's replica (`npm run events -- backfill`). */
+  backfill?(client: Client): Promise<number>;
 }
 
 export interface PrismaLikeClient {
@@ -74,6 +92,8 @@ export const DEFAULT_MAX_REPRESENTATIONS = 10_000;
 export interface RunningSubgraph<Client> extends RunningServer {
   name: string;
   client: Client;
+  /** Its part of the event backbone, when started with one. */
+  events: ServiceEvents | null;
   /** Stops serving and disconnects the client; the database itself stays open (its owner closes it). */
   stop(): Promise<void>;
 }
@@ -89,6 +109,8 @@ export interface StartSubgraphOptions {
   host?: string;
   port?: number;
   logger?: Logger;
+  /** The event backbone: a relay if the service publishes, its receiver if it subscribes. Off when unset. */
+  events?: EventsOptions;
 }
 
 export async function startSubgraph<Client extends PrismaLikeClient, Context extends SubgraphContext>(
@@ -103,10 +125,28 @@ export async function startSubgraph<Client extends PrismaLikeClient, Context ext
   const verify = createSignatureVerifier({ secret: options.signingSecret, nonces: options.nonces ?? ownNonces! });
   const maxRepresentations = options.maxRepresentations ?? DEFAULT_MAX_REPRESENTATIONS;
   const warnRefused = warnAtMostEvery(10_000, logger);
+  const { snapshot, backfill } = definition;
+  const events = options.events
+    ? await startServiceEvents(
+        definition.name,
+        client as unknown as EventClient,
+        definition.eventHandlers ?? {},
+        options.events,
+        logger,
+        {
+          ...(snapshot ? { snapshot: () => snapshot(client) } : {}),
+          ...(backfill ? { backfill: () => backfill(client) } : {}),
+        },
+      )
+    : null;
   const handler = createHttpHandler({
     apollo,
     logger,
-    routes: definition.routes,
+    routes: {
+      ...definition.routes,
+      ...(events ? { '/metrics': async (_request, response) => void response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(eventMetrics(definition.name, await events.status())) } : {}),
+    },
+    ...(events ? { internalRoutes: events.internalRoutes } : {}),
     // Only the router may call a subgraph: `_entities` and `_service` included.
     prepare: async (request) => {
       const check = await verify({
@@ -131,7 +171,8 @@ export async function startSubgraph<Client extends PrismaLikeClient, Context ext
     readiness: async () => {
       try {
         await options.database.withSession((session) => session.query('SELECT 1'));
-        return { ready: true, database: options.database.kind };
+        // The backlog is reported, never a reason to be unready: delivery catches up by itself.
+        return { ready: true, database: options.database.kind, ...(events ? { events: await events.status() } : {}) };
       } catch (error) {
         return { ready: false, database: options.database.kind, error: describeError(error).error };
       }
@@ -143,8 +184,10 @@ export async function startSubgraph<Client extends PrismaLikeClient, Context ext
     url: `${running.url}/graphql`,
     name: definition.name,
     client,
+    events,
     async stop() {
       await running.close();
+      await events?.stop();
       await apollo.stop();
       await client.$disconnect();
       ownNonces?.close();
@@ -232,7 +275,9 @@ export async function runSubgraph<Client extends PrismaLikeClient, Context exten
     );
     await prepareDatabase(definition, database, logger);
     const ownNonces = memoryNonceStore();
+    const events = await eventsFromEnv(definition, env, logger);
     const running = await startSubgraph(definition, {
+      ...(events ? { events } : {}),
       database,
       signingSecret: env.signingSecret,
       nonces: redis ? redisNonceStore(redis, `commerce:nonce:${definition.name}:`, ownNonces, logger) : ownNonces,
@@ -246,10 +291,38 @@ export async function runSubgraph<Client extends PrismaLikeClient, Context exten
       logger,
       async stop() {
         await running.stop();
+        await events?.transport.close();
         await database.close();
         ownNonces.close();
         redis?.disconnect();
       },
     };
   });
+}
+
+/**
+ * A service's events configuration from its environment: JetStream when NATS_URL is set, else
+ * pushes over HTTP to each subscriber of what it publishes. Null for a service outside the
+ * catalogue (it neither publishes nor subscribes).
+ */
+async function eventsFromEnv<Client extends PrismaLikeClient, Context extends SubgraphContext>(
+  definition: SubgraphDefinition<Client, Context>,
+  env: SubgraphEnv,
+  logger: Logger,
+): Promise<EventsOptions | null> {
+  const publishes = definition.name in EVENT_CATALOG;
+  if (!publishes && subscriptionsOf(definition.name).length === 0) return null;
+  const variable = `${definition.name.toUpperCase()}_EVENTS_SECRET`;
+  if (!env.eventsSecret) {
+    throw new ConfigError(`Invalid configuration:\n  - ${variable}: is required: verifies events sent to ${definition.name} and calls to its /internal routes (\`npm start\` makes development ones)`);
+  }
+  if (env.natsUrl) {
+    const transport = await jetStreamTransport({ url: env.natsUrl, service: definition.name, logger, maxAttempts: 5 });
+    logger.info('events travel through NATS JetStream', { url: env.natsUrl.replace(/\/\/[^@]*@/, '//') });
+    return { transport, secret: env.eventsSecret };
+  }
+  const subscribers = publishes
+    ? [...new Set(Object.values(EVENT_CATALOG[definition.name as keyof typeof EVENT_CATALOG]).flatMap((contract) => contract.subscribers as readonly string[]))]
+    : [];
+  return { transport: httpTransport(loadEventEndpoints(subscribers)), secret: env.eventsSecret };
 }

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+/**
+ * Every domain event of the graph, written once: who publishes it, who consumes it, and a schema
+ * per version. Publishing validates the payload against it and so does receiving, so a service
+ * never acts on an event it does not understand: an unknown type or version, or a payload that
+ * does not match, is parked (kept, logged, never lost, never blocking the events behind it).
+ *
+ * Adding a version: add it here beside the old one, make consumers accept both, then let the
+ * publisher switch. Removing one: stop publishing it, drain, then remove it.
+ */
+
+const id = z.number().int().positive().max(2_147_483_647);
+const cents = z.number().int().min(0).max(100_000_000);
+const quantity = z.number().int().positive().max(100_000);
+
+/** The catalogue's facts other services keep replicas of: existence and the current price. */
+const productFacts = {
+  productId: id,
+  sku: z.string().min(1).max(32),
+  name: z.string().min(1).max(200),
+  priceCents: cents,
+  /** Increases with every change of the product: replicas apply a fact only if it is newer. */
+  revision: z.number().int().positive(),
+};
+
+const orderItem = z.object({ productId: id, quantity });
+
+export const EVENT_CATALOG = {
+  products: {
+    ProductCreated: { subscribers: ['orders', 'inventory', 'reviews'], versions: { 1: z.object(productFacts).strict() } },
+    ProductPriceChanged: {
+      subscribers: ['orders'],
+      versions: { 1: z.object({ ...productFacts, previousPriceCents: cents }).strict() },
+    },
+    /** The current state of a product, sent to one new subscriber to fill its replica (backfill). */
+    ProductSnapshot: { subscribers: ['orders', 'inventory', 'reviews'], versions: { 1: z.object(productFacts).strict() } },
+  },
+  orders: {
+    /** A command to inventory: reserve these items for this order, all or nothing. */
+    OrderPlaced: {
+      subscribers: ['inventory'],
+      versions: { 1: z.object({ orderId: id, userId: id, items: z.array(orderItem).min(1).max(50) }).strict() },
+    },
+    /** Compensation: release whatever is reserved for this order. */
+    OrderCancelled: { subscribers: ['inventory'], versions: { 1: z.object({ orderId: id, userId: id }).strict() } },
+  },
+  inventory: {
+    StockReserved: { subscribers: ['orders'], versions: { 1: z.object({ orderId: id, items: z.array(orderItem).min(1).max(50) }).strict() } },
+    StockRejected: {
+      subscribers: ['orders'],
+      versions: {
+        1: z
+          .object({
+            orderId: id,
+            reason: z.enum(['UNKNOWN_PRODUCT', 'INSUFFICIENT_STOCK']),
+            productId: id,
+            message: z.string().max(500),
+          })
+          .strict(),
+      },
+    },
+    StockReleased: { subscribers: [], versions: { 1: z.object({ orderId: id, items: z.array(orderItem).max(50) }).strict() } },
+  },
+} as const satisfies Record<string, Record<string, EventContract>>;
+
+export interface EventContract {
+  /** The services that receive it. */
+  subscribers: readonly string[];
+  versions: Readonly<Record<number, z.ZodType>>;
+}
+
+type Catalog = typeof EVENT_CATALOG;
+export type EventSource = keyof Catalog;
+export type EventType<Source extends EventSource> = keyof Catalog[Source] & string;
+/** The payload of one version of an event (the first by default). */
+export type EventPayload<Source extends EventSource, Type extends EventType<Source>, Version extends number = 1> = Catalog[Source][Type] extends {
+  versions: Record<Version, infer Schema extends z.ZodType>;
+}
+  ? z.infer<Schema>
+  : never;
+
+export function contractOf(source: string, type: string): EventContract | null {
+  const events = (EVENT_CATALOG as Record<string, Record<string, EventContract> | undefined>)[source];
+  return events?.[type] ?? null;
+}
+
+export function latestVersion(contract: EventContract): number {
+  return Math.max(...Object.keys(contract.versions).map(Number));
+}
+
+/** The event types a service consumes, as `source.Type`, from the catalogue. */
+export function subscriptionsOf(service: string): string[] {
+  return Object.entries(EVENT_CATALOG).flatMap(([source, events]) =>
+    Object.entries(events as Record<string, EventContract>)
+      .filter(([, contract]) => contract.subscribers.includes(service))
+      .map(([type]) => `${source}.${type}`),
+  );
+}

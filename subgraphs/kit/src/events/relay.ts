@@ -1,0 +1,116 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../logger.ts';
+import { warnAtMostEvery } from '../redis.ts';
+import { claimDeliveries, expandEvents, markDelivered, markFailed, outboxBacklog, pruneDelivered, type SqlClient } from './outbox.ts';
+import type { EventTransport } from './transports.ts';
+
+/**
+ * Moves a service's outbox to its destinations. Any number of relays (one per replica) may run
+ * against one database: deliveries are claimed with SKIP LOCKED and a lease, so each is sent by
+ * one relay at a time and none is lost when a relay dies. Nothing is held in process memory but
+ * the loop itself. No transaction is open while an event is on the wire.
+ */
+export interface RelayOptions {
+  db: SqlClient;
+  transport: EventTransport;
+  logger: Logger;
+  /** How often an idle relay looks for new events (default 100 ms). */
+  pollMs?: number;
+  batchSize?: number;
+  /** How long a claimed delivery is reserved for this relay (default 30 s). */
+  leaseMs?: number;
+  /** Backoff between attempts of one delivery: base × 2^(attempt−1), capped, with jitter. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Delivered events are kept this long, then pruned (default 7 days). */
+  retainMs?: number;
+}
+
+export interface Relay {
+  /** Look at the outbox now instead of at the next poll (after a local commit). */
+  wake(): void;
+  /** Delivers everything due now and resolves when nothing due is left (tests, shutdown). */
+  drain(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+  delivered(): number;
+}
+
+export function startRelay(options: RelayOptions): Relay {
+  const pollMs = options.pollMs ?? 100;
+  const batchSize = options.batchSize ?? 50;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const baseMs = options.retryBaseMs ?? 500;
+  const maxMs = options.retryMaxMs ?? 60_000;
+  const retainMs = options.retainMs ?? 7 * 24 * 3600_000;
+  const warn = warnAtMostEvery(30_000, options.logger);
+  let stopped = false;
+  let delivered = 0;
+  let wakeUp: (() => void) | null = null;
+  let lastPrune = 0;
+
+  const backoff = (attempt: number) => Math.round(Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1)) * (0.5 + Math.random() / 2));
+
+  /** One pass: expand, claim, deliver. Returns how many deliveries it claimed. */
+  const pass = async (): Promise<number> => {
+    await expandEvents(options.db, (source, type) => options.transport.destinations(source, type));
+    const claimed = await claimDeliveries(options.db, batchSize, leaseMs);
+    // One delivery per aggregate and destination at most (claimDeliveries), so they may go in parallel.
+    await Promise.all(
+      claimed.map(async ({ destination, attempts, envelope }) => {
+        try {
+          await options.transport.send(destination, envelope, attempts);
+          await markDelivered(options.db, envelope.id, destination);
+          delivered++;
+        } catch (error) {
+          const message = (error as Error).message;
+          warn('event delivery failed; will retry', { destination, event: `${envelope.source}.${envelope.type}`, attempts, error: message });
+          await markFailed(options.db, envelope.id, destination, backoff(attempts), message).catch(() => {});
+        }
+      }),
+    );
+    if (Date.now() - lastPrune > 3600_000) {
+      lastPrune = Date.now();
+      await pruneDelivered(options.db, retainMs);
+    }
+    return claimed.length;
+  };
+
+  const loop = (async () => {
+    let failures = 0;
+    while (!stopped) {
+      let claimed = 0;
+      try {
+        claimed = await pass();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        warn('event relay cannot reach its database; retrying', { error: (error as Error).message });
+      }
+      if (stopped || claimed >= batchSize) continue;
+      const wait = failures > 0 ? Math.min(5_000, pollMs * 2 ** failures) : pollMs;
+      await Promise.race([sleep(wait, undefined, { ref: false }), new Promise<void>((resolve) => (wakeUp = resolve))]);
+      wakeUp = null;
+    }
+  })();
+
+  return {
+    wake: () => wakeUp?.(),
+    async drain(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const backlog = await outboxBacklog(options.db);
+        const pending = Object.values(backlog.pending).reduce((a, b) => a + b, 0) + backlog.unexpanded;
+        if (pending === 0) return;
+        wakeUp?.();
+        await sleep(20);
+      }
+      throw new Error('the outbox did not drain in time');
+    },
+    async stop() {
+      stopped = true;
+      wakeUp?.();
+      await loop;
+    },
+    delivered: () => delivered,
+  };
+}

@@ -1,0 +1,187 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode } from '../errors.ts';
+import { HttpError, readBody, sendJson } from '../http.ts';
+import type { Logger } from '../logger.ts';
+import { warnAtMostEvery } from '../redis.ts';
+import { createSignatureVerifier, memoryNonceStore, type NonceStore } from '../signing.ts';
+import { EVENT_CATALOG, subscriptionsOf } from './catalog.ts';
+import { createReceiver, listParked, replayParked, type EventHandlers, type Receipt } from './inbox.ts';
+import { outboxBacklog, type EventClient } from './outbox.ts';
+import { startRelay, type Relay, type RelayOptions } from './relay.ts';
+import { ATTEMPT_HEADER, EVENTS_PATH, type EventTransport } from './transports.ts';
+
+/** How a service takes part in the event backbone (see the kit's `events/`). */
+export interface EventsOptions {
+  transport: EventTransport;
+  /**
+   * This service's own events secret: it verifies events pushed to it and every call to its
+   * `/internal/*` routes (backlog, replay, consistency snapshots). Like a signing secret, shared
+   * only with those who may call it.
+   */
+  secret: string;
+  /** Failed attempts after which an event is parked (default 5). */
+  maxAttempts?: number;
+  nonces?: NonceStore;
+  relay?: Partial<Omit<RelayOptions, 'db' | 'transport' | 'logger'>>;
+}
+
+export interface ServiceEvents {
+  /** The relay, when this service publishes events. */
+  relay: Relay | null;
+  /** Backlog and parked events, for /ready, /metrics and the `events` command. */
+  status(): Promise<EventStatus>;
+  internalRoutes: Record<string, (request: IncomingMessage, response: ServerResponse, requestId: string) => Promise<void>>;
+  stop(): Promise<void>;
+}
+
+export interface EventStatus {
+  pending: Record<string, number>;
+  oldestPendingSeconds: number;
+  parked: number;
+}
+
+export const INTERNAL_PATHS = {
+  events: EVENTS_PATH,
+  replay: '/internal/events/replay',
+  backfill: '/internal/events/backfill',
+  snapshot: '/internal/snapshot',
+} as const;
+
+/** What a service offers the internal routes besides its events: its consistency snapshot and its backfill. */
+export interface ServiceHooks {
+  snapshot?: () => Promise<unknown>;
+  /** Publishes the current state of everything it owns as snapshot events (for a new subscriber); returns how many. */
+  backfill?: () => Promise<number>;
+}
+
+/**
+ * Starts a service's part of the backbone: a relay if it publishes (it is a source in the
+ * catalogue), its receiver if it subscribes (every subscribed type must have a handler, checked
+ * here, at start), and the internal routes both need.
+ */
+export async function startServiceEvents(
+  service: string,
+  db: EventClient,
+  handlers: EventHandlers,
+  options: EventsOptions,
+  logger: Logger,
+  hooks: ServiceHooks = {},
+): Promise<ServiceEvents> {
+  const subscribed = subscriptionsOf(service);
+  const missing = subscribed.filter((type) => !handlers[type]);
+  if (missing.length > 0) throw new Error(`${service} subscribes to ${missing.join(', ')} (event catalogue) but has no handler for them`);
+  const maxAttempts = options.maxAttempts ?? 5;
+  const receive = createReceiver(db, handlers);
+  const warnParked = warnAtMostEvery(1_000, logger);
+  const receiveLogged = async (raw: unknown, attempt: number): Promise<Receipt> => {
+    const receipt = await receive(raw, { attempt, maxAttempts });
+    if (receipt.outcome === 'parked') {
+      const named = raw as { source?: unknown; type?: unknown; id?: unknown } | null;
+      warnParked('event parked', { event: `${String(named?.source)}.${String(named?.type)}`, id: named?.id, reason: receipt.reason });
+    }
+    return receipt;
+  };
+
+  const relay = service in EVENT_CATALOG ? startRelay({ db, transport: options.transport, logger, ...options.relay }) : null;
+  if (subscribed.length > 0) await options.transport.consume(service, receiveLogged);
+
+  const ownNonces = options.nonces ? null : memoryNonceStore();
+  const verify = createSignatureVerifier({ secret: options.secret, nonces: options.nonces ?? ownNonces! });
+  /** Only holders of this service's events secret may call its internal routes. */
+  const authorize = async (request: IncomingMessage, body: string) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const check = await verify({ method: request.method ?? 'GET', path: `${url.pathname}${url.search}`, headers: request.headers, body });
+    if (!check.ok) throw new HttpError(401, ErrorCode.UNAUTHENTICATED, 'Only services holding this service’s events secret may call it');
+  };
+  const answer = async (response: ServerResponse, requestId: string, run: () => Promise<[number, unknown]>) => {
+    try {
+      const [status, payload] = await run();
+      sendJson(response, status, payload);
+    } catch (error) {
+      if (error instanceof HttpError) sendJson(response, error.status, { errors: [{ message: error.message, extensions: { code: error.code, requestId } }] });
+      else {
+        logger.error('internal route failed', { requestId, error: (error as Error).message });
+        sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, requestId } }] });
+      }
+    }
+  };
+  const status = async (): Promise<EventStatus> => {
+    const [backlog, parked] = await Promise.all([outboxBacklog(db), listParked(db, 0)]);
+    return { pending: backlog.pending, oldestPendingSeconds: backlog.oldestPendingSeconds, parked: parked.count };
+  };
+  const methodNotAllowed = () => new HttpError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed');
+
+  return {
+    relay,
+    status,
+    internalRoutes: {
+      // POST: an event pushed by a publisher's relay. GET: this service's backlog and parked events.
+      [INTERNAL_PATHS.events]: (request, response, requestId) =>
+        answer(response, requestId, async () => {
+          if (request.method === 'GET') {
+            await authorize(request, '');
+            const [backlog, parked] = await Promise.all([outboxBacklog(db), listParked(db)]);
+            return [200, { service, backlog, parked }];
+          }
+          if (request.method !== 'POST') throw methodNotAllowed();
+          const body = await readBody(request, 1024 * 1024);
+          await authorize(request, body);
+          let raw: unknown;
+          try {
+            raw = JSON.parse(body);
+          } catch {
+            raw = { unreadable: body.slice(0, 10_000) };
+          }
+          const attempt = Number(request.headers[ATTEMPT_HEADER] ?? 1);
+          const receipt = await receiveLogged(raw, Number.isInteger(attempt) && attempt > 0 ? attempt : 1);
+          return receipt.outcome === 'retry' ? [503, { outcome: 'retry', error: receipt.error }] : [200, receipt];
+        }),
+      [INTERNAL_PATHS.replay]: (request, response, requestId) =>
+        answer(response, requestId, async () => {
+          if (request.method !== 'POST') throw methodNotAllowed();
+          const body = await readBody(request, 1024 * 1024);
+          await authorize(request, body);
+          const ids = (JSON.parse(body || '{}') as { ids?: unknown }).ids;
+          const wanted = Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : undefined;
+          return [200, { service, replayed: await replayParked(db, receive, wanted) }];
+        }),
+      [INTERNAL_PATHS.snapshot]: (request, response, requestId) =>
+        answer(response, requestId, async () => {
+          if (request.method !== 'GET') throw methodNotAllowed();
+          await authorize(request, '');
+          if (!hooks.snapshot) throw new HttpError(404, ErrorCode.NOT_FOUND, `${service} keeps nothing the consistency check reads`);
+          return [200, { service, snapshot: await hooks.snapshot() }];
+        }),
+      [INTERNAL_PATHS.backfill]: (request, response, requestId) =>
+        answer(response, requestId, async () => {
+          if (request.method !== 'POST') throw methodNotAllowed();
+          const body = await readBody(request, 64 * 1024);
+          await authorize(request, body);
+          if (!hooks.backfill) throw new HttpError(404, ErrorCode.NOT_FOUND, `${service} publishes no snapshot events`);
+          const published = await hooks.backfill();
+          relay?.wake();
+          return [200, { service, published }];
+        }),
+    },
+    async stop() {
+      await relay?.stop();
+      ownNonces?.close();
+    },
+  };
+}
+
+/** Prometheus text for one service's event backlog (served at /metrics). */
+export function eventMetrics(service: string, status: EventStatus): string {
+  const lines = [
+    '# HELP commerce_events_pending Outbox deliveries not yet made, per destination.',
+    '# TYPE commerce_events_pending gauge',
+    ...Object.entries(status.pending).map(([destination, n]) => `commerce_events_pending{service="${service}",destination="${destination}"} ${n}`),
+    '# HELP commerce_events_oldest_pending_seconds Age of the oldest event not yet delivered everywhere.',
+    '# TYPE commerce_events_oldest_pending_seconds gauge',
+    `commerce_events_oldest_pending_seconds{service="${service}"} ${status.oldestPendingSeconds}`,
+    '# HELP commerce_events_parked Events this service set aside as unreadable or failing, not yet replayed.',
+    '# TYPE commerce_events_parked gauge',
+    `commerce_events_parked{service="${service}"} ${status.parked}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,172 @@
+import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '../logger.ts';
+import { signatureHeaders } from '../signing.ts';
+import { contractOf, EVENT_CATALOG, subscriptionsOf } from './catalog.ts';
+import type { EventEnvelope } from './envelope.ts';
+import type { Receipt } from './inbox.ts';
+
+/**
+ * How events leave a publisher and reach a subscriber, behind one interface. The relay sends each
+ * outbox delivery through `send`; a subscriber's receiver is fed through `consume`.
+ *
+ * - `http` (the embedded default, no broker): the relay pushes each event to every subscriber's
+ *   `/internal/events`, signed with that subscriber's events secret; the subscriber answers once
+ *   the event is handled (or parked), and the delivery is done.
+ * - `jetstream` (`NATS_URL`): the relay publishes each event once to the publisher's stream
+ *   (`COMMERCE_<SOURCE>`, subject `commerce.<source>.<Type>`, the event id as message id, so a
+ *   retried publish is de-duplicated), and each subscriber reads it through its own durable
+ *   consumer, acknowledging only after it has handled or parked it.
+ */
+export interface EventTransport {
+  readonly kind: 'http' | 'jetstream';
+  /** Where an event of this type goes: each of its subscribers, or the one broker. */
+  destinations(source: string, type: string): readonly string[];
+  /** Delivers one event to one destination (attempt: 1 for the first); throws when it did not arrive (the relay retries). */
+  send(destination: string, envelope: EventEnvelope, attempt: number): Promise<void>;
+  /** Starts feeding this service's events to `receive` (http: the HTTP route does it). */
+  consume(service: string, receive: (raw: unknown, attempt: number) => Promise<Receipt>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const EVENTS_PATH = '/internal/events';
+/** The attempt number of a pushed delivery, as the publisher counts it. */
+export const ATTEMPT_HEADER = 'x-commerce-event-attempt';
+
+export interface HttpTransportOptions {
+  /** Each subscriber's base URL (e.g. its GraphQL URL); events go to `/internal/events` there. */
+  endpoints: ReadonlyMap<string, string>;
+  /** Each subscriber's events secret, to sign what is pushed to it. */
+  secrets: ReadonlyMap<string, string>;
+  timeoutMs?: number;
+}
+
+export function httpTransport(options: HttpTransportOptions): EventTransport {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return {
+    kind: 'http',
+    destinations: (source, type) => contractOf(source, type)?.subscribers ?? [],
+    async send(destination, envelope, attempt) {
+      const base = options.endpoints.get(destination);
+      const secret = options.secrets.get(destination);
+      if (!base || !secret) throw new Error(`no URL or events secret configured for subscriber ${destination}`);
+      const url = new URL(EVENTS_PATH, base);
+      const body = JSON.stringify(envelope);
+      const headers: Record<string, string> = { 'content-type': 'application/json', [ATTEMPT_HEADER]: String(attempt) };
+      Object.assign(headers, signatureHeaders(secret, { method: 'POST', path: url.pathname, headers, body }));
+      const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
+      const text = await response.text();
+      if (response.status !== 200) throw new Error(`${destination} answered ${response.status}: ${text.slice(0, 200)}`);
+    },
+    async consume() {
+      // Pushed events arrive through the subscriber's HTTP route.
+    },
+    async close() {},
+  };
+}
+
+export interface JetStreamTransportOptions {
+  url: string;
+  /** The publishing service (whose stream `send` publishes to). */
+  service: string;
+  logger: Logger;
+  /** Deliveries of one message before the receiver parks it (the receiver counts; JetStream redelivers). */
+  maxAttempts: number;
+  /** How long JetStream waits for an ack before redelivering. */
+  ackWaitMs?: number;
+}
+
+export const streamName = (source: string) => `COMMERCE_${source.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+export const subjectOf = (source: string, type: string) => `commerce.${source}.${type}`;
+
+export async function jetStreamTransport(options: JetStreamTransportOptions): Promise<EventTransport> {
+  const connection: NatsConnection = await connect({
+    servers: options.url,
+    name: `commerce-${options.service}`,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+  });
+  const manager: JetStreamManager = await jetstreamManager(connection);
+  const client: JetStreamClient = jetstream(connection);
+  const ackWaitNanos = (options.ackWaitMs ?? 30_000) * 1_000_000;
+  const consumers: { stop(): void }[] = [];
+  let closing = false;
+
+  // Streams are made idempotently by whoever needs one first (publisher or subscriber).
+  const ensureStream = async (source: string) => {
+    const config = {
+      name: streamName(source),
+      subjects: [`commerce.${source}.>`],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      duplicate_window: 2 * 60 * 1_000_000_000,
+      max_age: 30 * 24 * 3600 * 1_000_000_000,
+    };
+    try {
+      await manager.streams.info(config.name);
+    } catch {
+      try {
+        await manager.streams.add(config);
+      } catch (error) {
+        // Another process made it meanwhile.
+        if (!/already in use|exists/i.test((error as Error).message)) throw error;
+      }
+    }
+  };
+  if (options.service in EVENT_CATALOG) await ensureStream(options.service);
+
+  return {
+    kind: 'jetstream',
+    destinations: () => ['jetstream'],
+    async send(_destination, envelope) {
+      await client.publish(subjectOf(envelope.source, envelope.type), JSON.stringify(envelope), { msgID: envelope.id, timeout: 10_000 });
+    },
+    async consume(service, receive) {
+      const sources = [...new Set(subscriptionsOf(service).map((name) => name.split('.')[0]!))];
+      for (const source of sources) {
+        await ensureStream(source);
+        const durable = service;
+        try {
+          await manager.consumers.info(streamName(source), durable);
+        } catch {
+          await manager.consumers.add(streamName(source), {
+            durable_name: durable,
+            filter_subject: `commerce.${source}.>`,
+            ack_policy: AckPolicy.Explicit,
+            deliver_policy: DeliverPolicy.All,
+            // One at a time, in stream order: events of an aggregate are handled in publication order.
+            max_ack_pending: 1,
+            ack_wait: ackWaitNanos,
+          });
+        }
+        const consumer = await client.consumers.get(streamName(source), durable);
+        const messages = await consumer.consume({ max_messages: 16 });
+        consumers.push({ stop: () => messages.stop() });
+        void (async () => {
+          for await (const message of messages) {
+            let raw: unknown;
+            try {
+              raw = message.json();
+            } catch {
+              raw = { unreadable: message.string().slice(0, 10_000) };
+            }
+            try {
+              const receipt = await receive(raw, message.info.deliveryCount);
+              if (receipt.outcome === 'retry') message.nak(Math.min(30_000, 250 * 2 ** Math.min(message.info.deliveryCount, 7)));
+              else message.ack();
+            } catch (error) {
+              options.logger.warn('event not handled; JetStream will deliver it again', { source, error: (error as Error).message });
+              message.nak(1_000);
+            }
+          }
+          if (!closing) options.logger.warn('JetStream consumer stopped', { source });
+        })();
+      }
+    },
+    async close() {
+      closing = true;
+      for (const consumer of consumers) consumer.stop();
+      await connection.drain().catch(() => connection.close());
+    },
+  };
+}
