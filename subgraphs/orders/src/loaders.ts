@@ -19,7 +19,17 @@ export function createLoaders(db: PrismaClient) {
     ordersByUserId: createTopPerKeyLoader<Order>((text, ...values) => db.$queryRawUnsafe(text, ...values), {
       table: 'orders',
       keyColumn: 'user_id',
-      columns: { id: 'id', userId: 'user_id', status: 'status', createdAt: 'created_at' },
+      // Every column of the model: an order from this list is the same Order as one from orderById.
+      columns: {
+        id: 'id',
+        userId: 'user_id',
+        status: 'status',
+        createdAt: 'created_at',
+        updatedAt: 'updated_at',
+        idempotencyKey: 'idempotency_key',
+        requestFingerprint: 'request_fingerprint',
+        rejectionReason: 'rejection_reason',
+      },
       orderBy: 'created_at DESC, id DESC',
     }),
   };

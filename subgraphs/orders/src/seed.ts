@@ -26,6 +26,12 @@ export interface SeedOrder {
   userId: number;
   status: OrderStatus;
   createdAt: Date;
+  /** Seeded orders were last changed when they were placed. */
+  updatedAt: Date;
+  /** Seeded orders were not placed through placeOrder: no key, no fingerprint, never rejected. */
+  idempotencyKey: null;
+  requestFingerprint: null;
+  rejectionReason: null;
   items: SeedOrderItem[];
 }
 
@@ -54,12 +60,38 @@ export function seedOrders(): SeedOrder[] {
       const quantity = randomInt(random, 1, 3);
       items.push({ id: ++itemId, orderId: id, productId, quantity, unitPriceCents: seedProductPriceCents(productId) });
     }
-    orders.push({ id, userId: id <= 2 ? 1 : drawnUser, status, createdAt: seedDate(60, id), items });
+    const createdAt = seedDate(60, id);
+    orders.push({
+      id,
+      userId: id <= 2 ? 1 : drawnUser,
+      status,
+      createdAt,
+      updatedAt: createdAt,
+      idempotencyKey: null,
+      requestFingerprint: null,
+      rejectionReason: null,
+      items,
+    });
   }
   return orders;
 }
 
+/**
+ * orders' replica of the seeded catalogue, as products' events would have made it: products
+ * 1..SEED.products at revision 1 with their list prices. Only price and revision: orders needs
+ * nothing else of a product (names and SKUs are products' to show).
+ */
+export function seedCatalog(): { productId: number; priceCents: number; revision: number; updatedAt: Date }[] {
+  return Array.from({ length: SEED.products }, (_, i) => ({
+    productId: i + 1,
+    priceCents: seedProductPriceCents(i + 1),
+    revision: 1,
+    updatedAt: seedDate(0, i + 1),
+  }));
+}
+
 export async function seed(db: PrismaClient): Promise<void> {
+  await db.catalogProduct.createMany({ data: seedCatalog() });
   const orders = seedOrders();
   await db.order.createMany({ data: orders.map(({ items: _items, ...order }) => order) });
   await db.orderItem.createMany({ data: orders.flatMap((order) => order.items) });

@@ -2,8 +2,10 @@ import type { SubgraphDefinition } from '@commerce/service-kit';
 import { createContext, type Context } from './context.ts';
 import { PrismaClient, type Order } from './generated/prisma/client.ts';
 import type { UserRef } from './models.ts';
+import { eventHandlers } from './events.ts';
 import { resolvers } from './resolvers/index.ts';
 import { seed } from './seed.ts';
+import { snapshot } from './snapshot.ts';
 
 export const orders: SubgraphDefinition<PrismaClient, Context> = {
   name: 'orders',
@@ -16,4 +18,6 @@ export const orders: SubgraphDefinition<PrismaClient, Context> = {
   // @ownerOrScope: an order belongs to the user who placed it; a user's order list to that user.
   owners: { Order: (order: Order) => order.userId, User: (user: UserRef) => user.id },
   seed,
+  eventHandlers,
+  snapshot,
 };

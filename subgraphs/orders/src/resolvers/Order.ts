@@ -10,6 +10,7 @@ export const Order: OrderResolvers = {
   id: (order) => String(order.id),
   // accounts owns users: hand the router the key, it fetches the rest from there.
   user: (order) => ({ id: order.userId }),
+  reason: (order) => order.rejectionReason,
   items: (order, _args, { loaders }) => loaders.itemsByOrderId.load(order.id),
   // Same loader (and cache) as `items`: the total never costs a statement of its own.
   async totalCents(order, _args, { loaders }) {
