@@ -1,5 +1,6 @@
 import type { SubgraphDefinition } from '@commerce/service-kit';
 import { createContext, type Context } from './context.ts';
+import { backfill, snapshot } from './events.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { resolvers } from './resolvers/index.ts';
 import { seed } from './seed.ts';
@@ -13,4 +14,7 @@ export const products: SubgraphDefinition<PrismaClient, Context> = {
   createClient: (adapter) => new PrismaClient({ adapter }),
   createContext,
   seed,
+  // products publishes (ProductCreated, ProductPriceChanged, ProductSnapshot) and subscribes to nothing.
+  backfill,
+  snapshot,
 };
