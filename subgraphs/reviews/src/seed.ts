@@ -44,7 +44,16 @@ export function seedReviews(): SeedReview[] {
   });
 }
 
+/**
+ * The replica of the seeded catalogue: products 1..SEED.products at revision 1, as products seeds
+ * them, each known since the minute products creates it. Seeded reviews only review these.
+ */
+export function seedCatalog() {
+  return Array.from({ length: SEED.products }, (_, index) => ({ productId: index + 1, revision: 1, updatedAt: seedDate(0, index + 1) }));
+}
+
 export async function seed(db: PrismaClient): Promise<void> {
+  await db.catalogProduct.createMany({ data: seedCatalog() });
   await db.review.createMany({ data: seedReviews() });
   // Explicit ids bypass the sequence; move it past them so addReview does not collide.
   await db.$executeRawUnsafe(`SELECT setval(pg_get_serial_sequence('reviews', 'id'), (SELECT max(id) FROM reviews))`);

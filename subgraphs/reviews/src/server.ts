@@ -1,4 +1,5 @@
 import type { SubgraphDefinition } from '@commerce/service-kit';
+import { eventHandlers, snapshot } from './catalog.ts';
 import { createContext, type Context } from './context.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -13,4 +14,6 @@ export const reviews: SubgraphDefinition<PrismaClient, Context> = {
   createClient: (adapter) => new PrismaClient({ adapter }),
   createContext,
   seed,
+  eventHandlers,
+  snapshot,
 };

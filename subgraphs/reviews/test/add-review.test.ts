@@ -80,10 +80,21 @@ describe('addReview', () => {
     expect(11 / 9).not.toBe(Number('1.2222222222222222'));
   });
 
-  it('stores a review of a product or user it cannot verify (documented trade-off)', async () => {
-    const result = await add({ ...valid, productId: '99999' }, 88888);
-    expect(result.errors).toBeUndefined();
-    expect(result.data?.addReview.review).toMatchObject({ author: { id: '88888' }, product: { id: '99999' } });
+  it('refuses a product its catalogue replica does not hold with NOT_FOUND, and stores nothing', async () => {
+    const before = await harness.client.review.count();
+    for (const productId of [String(SEED.products + 1), '99999']) {
+      const result = await add({ ...valid, productId });
+      expect(errorCodes(result)).toEqual(['NOT_FOUND']);
+      expect(result.errors?.[0]?.extensions).toEqual({ code: 'NOT_FOUND', typename: 'Product', id: productId });
+      expect(result.errors?.[0]?.message).toBe(`Product ${productId} was not found`);
+      expect(result.data).toBeNull();
+    }
+    expect(await harness.client.review.count()).toBe(before);
+  });
+
+  it('checks the replica after the input: a malformed review of an unknown product is BAD_USER_INPUT', async () => {
+    const result = await add({ productId: '99999', rating: 9, body: 'x' });
+    expect(result.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input.rating' });
   });
 });
 

@@ -2,7 +2,7 @@ import { SEED } from '@commerce/service-kit';
 import { errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
-import { seedReviews } from '../src/seed.ts';
+import { seedCatalog, seedReviews } from '../src/seed.ts';
 import { reviews } from '../src/server.ts';
 import { asGraphQL, countStatements, newestFirst, REVIEW_FIELDS } from './helpers.ts';
 
@@ -52,6 +52,16 @@ describe('seed', () => {
     const perRating = [1, 2, 3, 4, 5].map((rating) => seeded.filter((r) => r.rating === rating).length);
     expect(perRating).toEqual([30, 57, 83, 177, 253]);
     expect(new Set(seeded.map((r) => r.createdAt.getTime())).size).toBe(SEED.reviews);
+  });
+
+  it('seeds the catalogue replica with every seeded product at revision 1, so every seeded review lines up', async () => {
+    const replica = await harness.client.catalogProduct.findMany({ orderBy: { productId: 'asc' } });
+    expect(replica.map(({ productId, revision }) => ({ productId, revision }))).toEqual(
+      Array.from({ length: SEED.products }, (_, i) => ({ productId: i + 1, revision: 1 })),
+    );
+    expect(replica.map((row) => row.updatedAt)).toEqual(seedCatalog().map((row) => row.updatedAt));
+    const known = new Set(replica.map((row) => row.productId));
+    expect(seeded.filter((review) => !known.has(review.productId))).toEqual([]);
   });
 });
 
