@@ -33,6 +33,11 @@ export interface ReceiveOptions {
   attempt: number;
   /** Attempts after which a failing event is parked rather than retried. */
   maxAttempts: number;
+  /**
+   * The parked row this is a replay of: parked again, it stays that row. (An event too malformed to
+   * carry an id is parked under a made-up one, which a replay could not find again by itself.)
+   */
+  parkedId?: string;
 }
 
 export function createReceiver(db: EventClient, handlers: EventHandlers) {
@@ -44,7 +49,7 @@ export function createReceiver(db: EventClient, handlers: EventHandlers) {
       return { outcome: 'ignored' };
     }
     const checked = checkEnvelope(raw);
-    if (!checked.ok) return park(db, raw, checked.reason, options.attempt);
+    if (!checked.ok) return park(db, raw, checked.reason, options.attempt, options.parkedId);
     const event = checked.envelope;
     const handler = handlers[`${event.source}.${event.type}`];
     if (!handler) return { outcome: 'ignored' };
@@ -63,14 +68,14 @@ export function createReceiver(db: EventClient, handlers: EventHandlers) {
       return handled ? { outcome: 'handled' } : { outcome: 'duplicate' };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (error instanceof PoisonEvent) return park(db, event, `rejected by its handler: ${message}`, options.attempt);
-      if (options.attempt >= options.maxAttempts) return park(db, event, `failed ${options.attempt} times; last error: ${message}`, options.attempt);
+      if (error instanceof PoisonEvent) return park(db, event, `rejected by its handler: ${message}`, options.attempt, options.parkedId);
+      if (options.attempt >= options.maxAttempts) return park(db, event, `failed ${options.attempt} times; last error: ${message}`, options.attempt, options.parkedId);
       return { outcome: 'retry', error: message };
     }
   };
 }
 
-async function park(db: SqlClient, raw: unknown, reason: string, attempts: number): Promise<Receipt> {
+async function park(db: SqlClient, raw: unknown, reason: string, attempts: number, parkedId?: string): Promise<Receipt> {
   const envelope = (raw && typeof raw === 'object' ? raw : { value: raw }) as Partial<EventEnvelope>;
   const text = (value: unknown, max: number) => (typeof value === 'string' ? value.slice(0, max) : null);
   // Parked once per event id: a redelivered poison event does not pile up.
@@ -78,7 +83,7 @@ async function park(db: SqlClient, raw: unknown, reason: string, attempts: numbe
     `INSERT INTO parked_events (event_id, source, type, version, envelope, reason, attempts)
      VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
      ON CONFLICT (event_id) DO UPDATE SET attempts = parked_events.attempts + 1, reason = EXCLUDED.reason`,
-    text(envelope.id, 100) ?? `unidentified-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`,
+    parkedId ?? text(envelope.id, 100) ?? `unidentified-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`,
     text(envelope.source, 100),
     text(envelope.type, 100),
     typeof envelope.version === 'number' && Number.isInteger(envelope.version) && envelope.version < 2 ** 31 ? envelope.version : null,
@@ -140,7 +145,7 @@ export async function replayParked(
   const results = [];
   for (const row of rows) {
     // One attempt each: a replay that fails again is parked again, not retried.
-    const receipt = await receive(row.envelope, { attempt: 1, maxAttempts: 1 });
+    const receipt = await receive(row.envelope, { attempt: 1, maxAttempts: 1, parkedId: row.event_id });
     if (receipt.outcome !== 'parked') {
       await db.$executeRawUnsafe(`UPDATE parked_events SET replayed_at = now() WHERE event_id = $1`, row.event_id);
     }

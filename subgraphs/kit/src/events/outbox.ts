@@ -191,12 +191,18 @@ export async function outboxBacklog(db: SqlClient): Promise<OutboxBacklog> {
   };
 }
 
-/** Forgets events delivered everywhere more than `olderThanMs` ago (the outbox is not an archive). */
+/**
+ * Forgets events delivered everywhere more than `olderThanMs` ago (the outbox is not an archive).
+ * The retention counts from the last delivery, not from publication: an event that took days to
+ * get through is kept for the whole retention after it finally did.
+ */
 export async function pruneDelivered(db: SqlClient, olderThanMs: number): Promise<number> {
   return db.$executeRawUnsafe(
     `DELETE FROM outbox_events e
       WHERE e.expanded_at IS NOT NULL AND e.occurred_at < now() - ($1 * interval '1 millisecond')
-        AND NOT EXISTS (SELECT 1 FROM outbox_deliveries d WHERE d.event_id = e.id AND d.delivered_at IS NULL)`,
+        AND NOT EXISTS (
+          SELECT 1 FROM outbox_deliveries d
+           WHERE d.event_id = e.id AND (d.delivered_at IS NULL OR d.delivered_at >= now() - ($1 * interval '1 millisecond')))`,
     olderThanMs,
   );
 }

@@ -141,9 +141,7 @@ export async function startServiceEvents(
           if (request.method !== 'POST') throw methodNotAllowed();
           const body = await readBody(request, 1024 * 1024);
           await authorize(request, body);
-          const ids = (JSON.parse(body || '{}') as { ids?: unknown }).ids;
-          const wanted = Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : undefined;
-          return [200, { service, replayed: await replayParked(db, receive, wanted) }];
+          return [200, { service, replayed: await replayParked(db, receive, replayIds(body)) }];
         }),
       [INTERNAL_PATHS.snapshot]: (request, response, requestId) =>
         answer(response, requestId, async () => {
@@ -168,6 +166,26 @@ export async function startServiceEvents(
       ownNonces?.close();
     },
   };
+}
+
+/**
+ * The events a replay request names: `{}` (or no body) for every parked event, `{"ids": [...]}`
+ * for those. Anything else is refused, never read as "all": a request for some events that
+ * replayed every one of them would be a surprise no operator can take back.
+ */
+function replayIds(body: string): string[] | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body || '{}');
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    const ids = (parsed as { ids?: unknown }).ids;
+    if (ids === undefined) return undefined;
+    if (Array.isArray(ids) && ids.length > 0 && ids.every((id) => typeof id === 'string' && id.length > 0 && id.length <= 100)) return ids as string[];
+  }
+  throw new HttpError(400, ErrorCode.BAD_USER_INPUT, 'Expected {} to replay every parked event, or {"ids": ["<event id>", …]}');
 }
 
 /** Prometheus text for one service's event backlog (served at /metrics). */

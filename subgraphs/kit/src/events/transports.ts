@@ -74,12 +74,24 @@ export interface JetStreamTransportOptions {
   maxAttempts: number;
   /** How long JetStream waits for an ack before redelivering. */
   ackWaitMs?: number;
+  /**
+   * Sets this deployment's streams and subjects apart from any other on the same server (tests,
+   * several environments sharing one NATS): stream `<prefix>_COMMERCE_<SOURCE>`, subjects
+   * `<prefix>.commerce.<source>.<Type>`. Unset: `COMMERCE_<SOURCE>`, `commerce.<source>.<Type>`.
+   */
+  streamPrefix?: string;
+  /** How long a publish waits for the stream's acknowledgement before the relay counts it failed (default 10 s). */
+  publishTimeoutMs?: number;
 }
 
-export const streamName = (source: string) => `COMMERCE_${source.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-export const subjectOf = (source: string, type: string) => `commerce.${source}.${type}`;
+const PREFIX = /^[A-Za-z0-9_-]{1,32}$/;
+export const streamName = (source: string, prefix = '') => `${prefix ? `${prefix}_` : ''}COMMERCE_${source.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+export const subjectOf = (source: string, type: string, prefix = '') => `${prefix ? `${prefix}.` : ''}commerce.${source}.${type}`;
 
 export async function jetStreamTransport(options: JetStreamTransportOptions): Promise<EventTransport> {
+  const prefix = options.streamPrefix ?? '';
+  if (prefix && !PREFIX.test(prefix)) throw new Error(`jetStreamTransport: streamPrefix must be 1–32 of A–Z, a–z, 0–9, _ and -, not ${JSON.stringify(prefix)}`);
+  const publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
   const connection: NatsConnection = await connect({
     servers: options.url,
     name: `commerce-${options.service}`,
@@ -95,8 +107,8 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
   // Streams are made idempotently by whoever needs one first (publisher or subscriber).
   const ensureStream = async (source: string) => {
     const config = {
-      name: streamName(source),
-      subjects: [`commerce.${source}.>`],
+      name: streamName(source, prefix),
+      subjects: [subjectOf(source, '>', prefix)],
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       duplicate_window: 2 * 60 * 1_000_000_000,
@@ -119,7 +131,7 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
     kind: 'jetstream',
     destinations: () => ['jetstream'],
     async send(_destination, envelope) {
-      await client.publish(subjectOf(envelope.source, envelope.type), JSON.stringify(envelope), { msgID: envelope.id, timeout: 10_000 });
+      await client.publish(subjectOf(envelope.source, envelope.type, prefix), JSON.stringify(envelope), { msgID: envelope.id, timeout: publishTimeoutMs });
     },
     async consume(service, receive) {
       const sources = [...new Set(subscriptionsOf(service).map((name) => name.split('.')[0]!))];
@@ -127,11 +139,11 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
         await ensureStream(source);
         const durable = service;
         try {
-          await manager.consumers.info(streamName(source), durable);
+          await manager.consumers.info(streamName(source, prefix), durable);
         } catch {
-          await manager.consumers.add(streamName(source), {
+          await manager.consumers.add(streamName(source, prefix), {
             durable_name: durable,
-            filter_subject: `commerce.${source}.>`,
+            filter_subject: subjectOf(source, '>', prefix),
             ack_policy: AckPolicy.Explicit,
             deliver_policy: DeliverPolicy.All,
             // One at a time, in stream order: events of an aggregate are handled in publication order.
@@ -139,7 +151,7 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
             ack_wait: ackWaitNanos,
           });
         }
-        const consumer = await client.consumers.get(streamName(source), durable);
+        const consumer = await client.consumers.get(streamName(source, prefix), durable);
         const messages = await consumer.consume({ max_messages: 16 });
         consumers.push({ stop: () => messages.stop() });
         void (async () => {

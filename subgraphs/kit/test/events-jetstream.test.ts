@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createLogger,
+  jetStreamTransport,
+  listParked,
+  PoisonEvent,
+  publishEvent,
+  startServiceEvents,
+  streamName,
+  subjectOf,
+  type EventEnvelope,
+  type EventHandler,
+  type EventTransport,
+  type ServiceEvents,
+} from '../src/index.ts';
+import { eventDatabase, type EventDatabase } from './support/event-db.ts';
+import { deleteStreams, natsAnswers, natsServerBinary, natsUrl, privateNatsServer, testStreamPrefix } from './support/nats.ts';
+
+/**
+ * The JetStream transport end to end: products' relay publishes its outbox to its stream, reviews
+ * consumes it through its durable consumer into its inbox on another database. Streams are named
+ * for this run only and deleted afterwards. Needs TEST_NATS_URL (CI: nats://127.0.0.1:4222); the
+ * restart test runs its own nats-server so it never stops one anybody else is using.
+ */
+const reachable = natsUrl ? await natsAnswers(natsUrl) : false;
+const skipReason = !natsUrl ? 'TEST_NATS_URL is unset' : !reachable ? `nothing answers at TEST_NATS_URL=${natsUrl}` : '';
+if (skipReason) console.warn(`JetStream tests skipped: ${skipReason}.`);
+const binary = natsServerBinary();
+
+const logger = createLogger('events-jetstream-test', 'silent');
+const SEEN_TABLE = 'CREATE TABLE seen (event_id uuid PRIMARY KEY, product_id int NOT NULL, revision int NOT NULL, position serial)';
+const TRANSIENT = 10; // revision 1 fails twice, then succeeds
+const POISON = 30;
+const product = (productId: number, revision: number) => ({ productId, sku: `SKU-${productId}`, name: `Product ${productId}`, priceCents: 100 * revision, revision });
+
+/** products → reviews through JetStream at `url`, each on its own database. */
+async function startPair(url: string, prefix: string, publishTimeoutMs = 10_000) {
+  const publisher = await eventDatabase();
+  const subscriber = await eventDatabase(SEEN_TABLE);
+  const calls = new Map<string, number>();
+  const handler: EventHandler = async (tx, event) => {
+    const payload = event.payload as { productId: number; revision: number };
+    const count = (calls.get(event.id) ?? 0) + 1;
+    calls.set(event.id, count);
+    if (payload.productId === TRANSIENT && payload.revision === 1 && count <= 2) throw new Error(`database busy (${count})`);
+    if (payload.productId === POISON) throw new PoisonEvent('a product this replica can never hold');
+    await tx.$executeRawUnsafe('INSERT INTO seen (event_id, product_id, revision) VALUES ($1::uuid, $2, $3)', event.id, payload.productId, payload.revision);
+  };
+  const transports: EventTransport[] = [];
+  const services: ServiceEvents[] = [];
+  const transport = async (service: string) => {
+    const made = await jetStreamTransport({ url, service, logger, maxAttempts: 3, streamPrefix: prefix, publishTimeoutMs });
+    transports.push(made);
+    return made;
+  };
+  try {
+    const publishing = await transport('products');
+    services.push(
+      await startServiceEvents('products', publisher.client, {}, { transport: publishing, secret: 'p'.repeat(32), relay: { pollMs: 10, retryBaseMs: 50, retryMaxMs: 300 } }, logger),
+    );
+    services.push(
+      await startServiceEvents(
+        'reviews',
+        subscriber.client,
+        { 'products.ProductCreated': handler, 'products.ProductSnapshot': handler },
+        { transport: await transport('reviews'), secret: 'r'.repeat(32), maxAttempts: 3 },
+        logger,
+      ),
+    );
+    const relay = services[0]!.relay!;
+    return {
+      publisher,
+      subscriber,
+      calls,
+      publishing,
+      relay,
+      async publish(productId: number, revision: number) {
+        const id = await publisher.client.$transaction((tx) =>
+          publishEvent(tx, { source: 'products', type: 'ProductCreated', aggregate: `product:${productId}`, payload: product(productId, revision) }),
+        );
+        relay.wake();
+        return id;
+      },
+      async seen() {
+        return subscriber.client.$queryRawUnsafe<{ event_id: string; product_id: number; revision: number }[]>('SELECT event_id, product_id, revision FROM seen ORDER BY position');
+      },
+      async stop() {
+        for (const service of services.splice(0)) await service.stop();
+        for (const made of transports.splice(0)) await made.close();
+        await publisher.close();
+        await subscriber.close();
+      },
+    };
+  } catch (error) {
+    for (const service of services) await service.stop();
+    for (const made of transports) await made.close();
+    throw error;
+  }
+}
+
+async function messagesIn(url: string, stream: string): Promise<number> {
+  const connection = await connect({ servers: url });
+  try {
+    return (await (await jetstreamManager(connection)).streams.info(stream)).state.messages;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value)}`);
+    await sleep(20);
+  }
+}
+
+const byProduct = (rows: { product_id: number; revision: number }[], productId: number) => rows.filter((r) => r.product_id === productId).map((r) => r.revision);
+
+describe.skipIf(Boolean(skipReason))(`events over JetStream (TEST_NATS_URL${skipReason ? `: skipped, ${skipReason}` : ''})`, () => {
+  const prefix = testStreamPrefix();
+  const stream = streamName('products', prefix);
+  let pair: Awaited<ReturnType<typeof startPair>>;
+
+  beforeAll(async () => {
+    pair = await startPair(natsUrl!, prefix);
+  });
+  afterAll(async () => {
+    await pair?.stop();
+    // Only this run's streams: a deployment's COMMERCE_* streams on the same server are never touched.
+    const deleted = await deleteStreams(natsUrl!, prefix);
+    expect(deleted).toEqual([stream]);
+  });
+
+  it('carries the outbox to the subscriber, each event once and in order per aggregate', async () => {
+    const published: string[] = [];
+    for (let revision = 1; revision <= 5; revision++) {
+      for (const productId of [1, 2, 3]) published.push(await pair.publish(productId, revision));
+    }
+    const rows = await until(pair.seen, (r) => r.length >= 15);
+    await sleep(200);
+    expect(await pair.seen()).toHaveLength(15);
+    for (const productId of [1, 2, 3]) expect(byProduct(rows, productId)).toEqual([1, 2, 3, 4, 5]);
+    expect(rows.map((r) => r.event_id).sort()).toEqual([...published].sort());
+    expect(await messagesIn(natsUrl!, stream)).toBe(15);
+    // One destination per event with JetStream: the broker, whatever the number of subscribers.
+    const deliveries = await pair.publisher.client.$queryRawUnsafe<{ destination: string; n: number }[]>(
+      'SELECT destination, count(*)::int AS n FROM outbox_deliveries WHERE delivered_at IS NOT NULL GROUP BY destination',
+    );
+    expect(deliveries).toEqual([{ destination: 'jetstream', n: 15 }]);
+  });
+
+  it('keeps one message per event id however often it is published', async () => {
+    const before = await messagesIn(natsUrl!, stream);
+    const envelope: EventEnvelope = {
+      id: randomUUID(),
+      source: 'products',
+      type: 'ProductCreated',
+      version: 1,
+      aggregate: 'product:4',
+      sequence: 1_000,
+      occurredAt: new Date().toISOString(),
+      payload: product(4, 1),
+    };
+    // A relay that published, lost the acknowledgement and published again.
+    await pair.publishing.send('jetstream', envelope, 1);
+    await pair.publishing.send('jetstream', envelope, 2);
+    await until(pair.seen, (r) => r.some((row) => row.event_id === envelope.id));
+    expect(await messagesIn(natsUrl!, stream)).toBe(before + 1);
+    await sleep(200);
+    expect(pair.calls.get(envelope.id)).toBe(1);
+  });
+
+  it('redelivers after a transient failure, holding the rest of the stream until it is handled', async () => {
+    const first = await pair.publish(TRANSIENT, 1);
+    const second = await pair.publish(TRANSIENT, 2);
+    const rows = await until(pair.seen, (r) => byProduct(r, TRANSIENT).length >= 2);
+    expect(byProduct(rows, TRANSIENT)).toEqual([1, 2]);
+    expect(pair.calls.get(first)).toBe(3);
+    expect(pair.calls.get(second)).toBe(1);
+  });
+
+  it('parks unreadable, malformed and poison messages and goes on with the stream', async () => {
+    const connection = await connect({ servers: natsUrl! });
+    const wrongShape = { id: randomUUID(), source: 'products', type: 'ProductCreated', version: 1, aggregate: 'product:5', sequence: 1, occurredAt: new Date().toISOString(), payload: { productId: 'five' } };
+    try {
+      const js = jetstream(connection);
+      await js.publish(subjectOf('products', 'ProductCreated', prefix), 'this is not JSON {', { msgID: randomUUID() });
+      await js.publish(subjectOf('products', 'ProductCreated', prefix), JSON.stringify(wrongShape), { msgID: wrongShape.id });
+    } finally {
+      await connection.close();
+    }
+    const poison = await pair.publish(POISON, 1);
+    const after = await pair.publish(6, 1);
+    await until(pair.seen, (r) => r.some((row) => row.event_id === after));
+    const parked = await listParked(pair.subscriber.client);
+    expect(parked.count).toBe(3);
+    expect(parked.events.map((event) => event.reason).sort()).toEqual([
+      expect.stringMatching(/^malformed envelope: /),
+      expect.stringMatching(/^payload does not match products.ProductCreated@1: payload|^payload does not match products.ProductCreated@1: productId/),
+      'rejected by its handler: a product this replica can never hold',
+    ].sort());
+    expect(parked.events.find((event) => event.eventId === poison)).toMatchObject({ attempts: 1 });
+    expect(parked.events.find((event) => event.eventId === wrongShape.id)).toMatchObject({ source: 'products', type: 'ProductCreated' });
+  });
+});
+
+describe.skipIf(Boolean(skipReason) || !binary)(
+  `events over JetStream across a NATS server restart${skipReason ? ` (skipped: ${skipReason})` : !binary ? ' (skipped: no nats-server executable; set TEST_NATS_SERVER)' : ''}`,
+  () => {
+    it('fails and retries publications while the server is down, then delivers everything once', async () => {
+      const server = await privateNatsServer(binary!);
+      const prefix = testStreamPrefix();
+      let pair: Awaited<ReturnType<typeof startPair>> | undefined;
+      try {
+        pair = await startPair(server.url, prefix, 1_000);
+        const published = [await pair.publish(1, 1), await pair.publish(2, 1)];
+        await until(pair.seen, (r) => r.length === 2);
+
+        await server.stop();
+        for (let revision = 2; revision <= 4; revision++) {
+          published.push(await pair.publish(1, revision), await pair.publish(2, revision));
+        }
+        // The relay tries, fails (no server to acknowledge), and keeps the deliveries for later.
+        const failed = await until(
+          () => pair!.publisher.client.$queryRawUnsafe<{ attempts: number; last_error: string | null }[]>('SELECT attempts, last_error FROM outbox_deliveries WHERE delivered_at IS NULL'),
+          (rows) => rows.length === 6 && rows.some((row) => row.attempts >= 2 && row.last_error !== null),
+        );
+        expect(failed.find((row) => row.last_error)!.last_error).toMatch(/timeout|disconnect|closed|no responders|TIMEOUT/i);
+        expect(await pair.seen()).toHaveLength(2);
+
+        await server.start();
+        const rows = await until(pair.seen, (r) => r.length >= 8, 30_000);
+        await pair.relay.drain(15_000);
+        await sleep(300);
+        expect(await pair.seen()).toHaveLength(8);
+        expect(rows.map((r) => r.event_id).sort()).toEqual([...published].sort());
+        for (const productId of [1, 2]) expect(byProduct(rows, productId)).toEqual([1, 2, 3, 4]);
+        // Once: one message per event in the stream, one handler call per event.
+        expect(await messagesIn(server.url, streamName('products', prefix))).toBe(8);
+        expect([...pair.calls.values()].every((n) => n === 1)).toBe(true);
+      } finally {
+        await pair?.stop();
+        await server.close();
+      }
+    }, 90_000);
+  },
+);
