@@ -27,8 +27,16 @@ export function seedWaitlist(n: number): { email: string; createdAt: Date }[] {
 
 export async function seed(db: PrismaClient): Promise<void> {
   const productIds = Array.from({ length: SEED.products }, (_, i) => i + 1);
+  // The replica as products' events would have made it: every seeded product, at revision 1.
+  await db.catalogProduct.createMany({ data: productIds.map((n) => ({ productId: n, revision: 1, updatedAt: seedDate(0, n) })) });
   await db.inventoryItem.createMany({
     data: productIds.map((n) => ({ productId: n, stock: seedStock(n), updatedAt: seedDate(0, n) })),
+  });
+  // The ledger opens with the seeded stock (a movement moves something: none for an empty shelf).
+  await db.stockMovement.createMany({
+    data: productIds
+      .filter((n) => seedStock(n) > 0)
+      .map((n) => ({ productId: n, delta: seedStock(n), reason: 'SEED' as const, at: seedDate(0, n) })),
   });
   const entries = productIds.flatMap((n) => seedWaitlist(n).map((entry) => ({ productId: n, ...entry })));
   await db.waitlistEntry.createMany({ data: entries.map((entry, i) => ({ id: i + 1, ...entry })) });

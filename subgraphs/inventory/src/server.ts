@@ -1,8 +1,10 @@
 import type { SubgraphDefinition } from '@commerce/service-kit';
 import { createContext, type Context } from './context.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
+import { eventHandlers } from './events.ts';
 import { resolvers } from './resolvers/index.ts';
 import { seed } from './seed.ts';
+import { snapshot } from './snapshot.ts';
 
 export const inventory: SubgraphDefinition<PrismaClient, Context> = {
   name: 'inventory',
@@ -13,4 +15,6 @@ export const inventory: SubgraphDefinition<PrismaClient, Context> = {
   createClient: (adapter) => new PrismaClient({ adapter }),
   createContext,
   seed,
+  eventHandlers,
+  snapshot,
 };

@@ -1,4 +1,5 @@
-import { SEED, seedUserEmail } from '@commerce/service-kit';
+import { randomUUID } from 'node:crypto';
+import { createReceiver, SEED, seedUserEmail, type EventClient } from '@commerce/service-kit';
 import { ADMIN, ANONYMOUS_CALLER, asUser, errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
@@ -150,11 +151,24 @@ describe('restock', () => {
     expect(entity.data?._entities[0]).toMatchObject({ stock: 3, inStock: true });
   });
 
-  it('creates the row for a product inventory has never stocked', async () => {
+  it('refuses a product the catalogue does not have with NOT_FOUND and writes nothing', async () => {
     const result = await harness.query(`mutation { restock(productId: "5000", quantity: 42) { product { id stock } } }`);
+    expect(errorCodes(result)).toEqual(['NOT_FOUND']);
+    expect(result.errors?.[0]?.extensions).toEqual({ code: 'NOT_FOUND', typename: 'Product', id: '5000' });
+    expect(result.data).toBeNull();
+    expect(await stockOf(5000)).toBeUndefined();
+    expect(await harness.client.stockMovement.count({ where: { productId: 5000 } })).toBe(0);
+  });
+
+  it('creates the row for a product the catalogue has and inventory has never stocked', async () => {
+    const receive = createReceiver(harness.client as unknown as EventClient, inventory.eventHandlers!);
+    const created = { productId: 5001, sku: 'SKU-5001', name: 'New Thing', priceCents: 100, revision: 1 };
+    const event = { id: randomUUID(), source: 'products', type: 'ProductCreated', version: 1, aggregate: 'product:5001', sequence: 1, occurredAt: new Date().toISOString(), payload: created };
+    expect(await receive(event, { attempt: 1, maxAttempts: 5 })).toEqual({ outcome: 'handled' });
+    const result = await harness.query(`mutation { restock(productId: "5001", quantity: 42) { product { id stock } } }`);
     expect(result.errors).toBeUndefined();
-    expect(result.data?.restock.product).toEqual({ id: '5000', stock: 42 });
-    expect(await stockOf(5000)).toBe(42);
+    expect(result.data?.restock.product).toEqual({ id: '5001', stock: 42 });
+    expect(await stockOf(5001)).toBe(42);
   });
 
   it('loses no update under 200 concurrent restocks of one product', async () => {
