@@ -142,21 +142,21 @@ describe('placeOrder', () => {
 
   const one = [{ productId: '1', quantity: 1 }];
   it.each([
-    ['no items', [], 'k', 'input.items'],
-    ['21 items', Array.from({ length: 21 }, (_, i) => ({ productId: String(i + 1), quantity: 1 })), 'k', 'input.items'],
-    ['a quantity of 0', [{ productId: '1', quantity: 1 }, { productId: '2', quantity: 0 }], 'k', 'input.items[1].quantity'],
-    ['a negative quantity', [{ productId: '1', quantity: -3 }], 'k', 'input.items[0].quantity'],
-    ['a quantity over 100', [{ productId: '1', quantity: 101 }], 'k', 'input.items[0].quantity'],
-    ['a product twice', [{ productId: '1', quantity: 1 }, { productId: '2', quantity: 1 }, { productId: '1', quantity: 2 }], 'k', 'input.items[2].productId'],
-    ['a malformed product id', [{ productId: 'abc', quantity: 1 }], 'k', 'input.items[0].productId'],
-    ['a zero product id', [{ productId: '0', quantity: 1 }], 'k', 'input.items[0].productId'],
-    ['an empty key', one, '', 'input.idempotencyKey'],
-    ['a blank key', one, '   ', 'input.idempotencyKey'],
-    ['a key of 101 characters', one, 'k'.repeat(101), 'input.idempotencyKey'],
-    ['a key with a control character', one, 'key\u0007', 'input.idempotencyKey'],
-    ['a key with a line break', one, 'key\nkey', 'input.idempotencyKey'],
-    ['a non-ASCII key', one, 'clé', 'input.idempotencyKey'],
-  ])('refuses %s with BAD_USER_INPUT on %s and writes nothing', async (_name, items, key, field) => {
+    ['no items', 'input.items', [], 'k'],
+    ['21 items', 'input.items', Array.from({ length: 21 }, (_, i) => ({ productId: String(i + 1), quantity: 1 })), 'k'],
+    ['a quantity of 0', 'input.items[1].quantity', [{ productId: '1', quantity: 1 }, { productId: '2', quantity: 0 }], 'k'],
+    ['a negative quantity', 'input.items[0].quantity', [{ productId: '1', quantity: -3 }], 'k'],
+    ['a quantity over 100', 'input.items[0].quantity', [{ productId: '1', quantity: 101 }], 'k'],
+    ['a product twice', 'input.items[2].productId', [{ productId: '1', quantity: 1 }, { productId: '2', quantity: 1 }, { productId: '1', quantity: 2 }], 'k'],
+    ['a malformed product id', 'input.items[0].productId', [{ productId: 'abc', quantity: 1 }], 'k'],
+    ['a zero product id', 'input.items[0].productId', [{ productId: '0', quantity: 1 }], 'k'],
+    ['an empty key', 'input.idempotencyKey', one, ''],
+    ['a blank key', 'input.idempotencyKey', one, '   '],
+    ['a key of 101 characters', 'input.idempotencyKey', one, 'k'.repeat(101)],
+    ['a key with a control character', 'input.idempotencyKey', one, 'key\u0007'],
+    ['a key with a line break', 'input.idempotencyKey', one, 'key\nkey'],
+    ['a non-ASCII key', 'input.idempotencyKey', one, 'clé'],
+  ])('refuses %s with BAD_USER_INPUT on %s and writes nothing', async (_name, field, items, key) => {
     const [before, events] = [await orderCount(), (await outbox()).length];
     const result = await place(67, items, key);
     expect(errorCodes(result)).toEqual(['BAD_USER_INPUT']);
@@ -227,6 +227,7 @@ describe('inventory’s answers', () => {
     expect(await deliver(event)).toEqual({ outcome: 'duplicate' });
     const row = await harness.client.order.findUniqueOrThrow({ where: { id: Number(order.id) } });
     expect(row.status).toBe('CONFIRMED');
+    expect(row.updatedAt.getTime()).toBeGreaterThanOrEqual(new Date(order.updatedAt).getTime());
     // The same answer under a new event id (a publisher that published twice) changes nothing either.
     expect(await deliver(reserved(Number(order.id), [{ productId: 15, quantity: 2 }]))).toEqual({ outcome: 'handled' });
     expect(await harness.client.order.findUniqueOrThrow({ where: { id: Number(order.id) } })).toEqual(row);
@@ -266,7 +267,10 @@ describe('inventory’s answers', () => {
 describe('cancelOrder', () => {
   it('cancels a PENDING order once: one OrderCancelled, a second cancel is a no-op', async () => {
     const order = await placed(74, [{ productId: '18', quantity: 1 }]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
     const first = await cancel(order.id, asUser(74));
+    const row = await harness.client.order.findUniqueOrThrow({ where: { id: Number(order.id) } });
+    expect(row.updatedAt.getTime()).toBeGreaterThan(new Date(order.updatedAt).getTime());
     expect(first.errors).toBeUndefined();
     expect(first.data?.cancelOrder.order).toEqual({ id: order.id, status: 'CANCELLED', reason: null });
     const second = await cancel(order.id, asUser(74));
@@ -348,7 +352,7 @@ describe('cancelOrder', () => {
   it.each([
     ['an unknown id', '99999', 'NOT_FOUND'],
     ['a malformed id', 'abc', 'BAD_USER_INPUT'],
-  ])('answers %s with %s', async (_name, id, code) => {
+  ])('answers %s (%s) with %s', async (_name, id, code) => {
     expect(errorCodes(await cancel(id))).toEqual([code]);
   });
 });
@@ -426,5 +430,19 @@ describe('snapshot', () => {
     });
     expect(rows.find((row) => row.orderId === 1)?.ageSeconds).toBeGreaterThan(86_400);
     expect(catalog.find((product) => product.productId === 1)).toEqual({ productId: 1, priceCents: seedProductPriceCents(1), revision: 1 });
+  });
+});
+
+describe('database', () => {
+  it.each([
+    ['a REJECTED order without a reason', { status: 'REJECTED' as const }, /orders_rejection_reason_check/],
+    ['a reason on an order that is not REJECTED', { status: 'CONFIRMED' as const, rejectionReason: 'INSUFFICIENT_STOCK: no' }, /orders_rejection_reason_check/],
+    ['a key without the fingerprint of its request', { idempotencyKey: 'k' }, /orders_idempotency_key_check/],
+  ])('refuses %s, whatever code path writes it', async (_name, data, constraint) => {
+    await expect(harness.client.order.create({ data: { userId: 85, ...data } })).rejects.toThrow(constraint);
+  });
+
+  it('refuses a negative price in the replica', async () => {
+    await expect(harness.client.catalogProduct.create({ data: { productId: 5_555, priceCents: -1, revision: 1 } })).rejects.toThrow(/catalog_products_price_cents_check/);
   });
 });

@@ -1,0 +1,81 @@
+import { fileURLToPath } from 'node:url';
+import type { ApolloServer } from '@apollo/server';
+import { openDatabase, type Database } from '@commerce/db';
+import { postgresAdminUrl, provisionTestServices, type ProvisionedTestServices } from '@commerce/db/testing';
+import { buildSubgraphApolloServer, createLogger, seedDatabase, seedProductPriceCents } from '@commerce/service-kit';
+import { asUser, errorCodes, execute, testRequest } from '@commerce/service-kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Context } from '../src/context.ts';
+import type { PrismaClient } from '../src/generated/prisma/client.ts';
+import { orders } from '../src/server.ts';
+
+// PGlite is one connection and runs transactions one after another: concurrent placeOrder calls
+// with one key really racing on the unique index, and concurrent cancels on the conditional
+// update, are only tested here, on a PostgreSQL server with a pool, as the app role.
+if (!postgresAdminUrl) console.warn('postgres.test.ts: TEST_POSTGRES_ADMIN_URL is not set; the PostgreSQL tests of orders are skipped');
+
+describe.skipIf(!postgresAdminUrl)('orders on PostgreSQL', () => {
+  let provisioned: ProvisionedTestServices;
+  let database: Database;
+  let client: PrismaClient;
+  let server: ApolloServer<Context>;
+
+  beforeAll(async () => {
+    const migrations = fileURLToPath(new URL('../prisma/migrations/', import.meta.url));
+    provisioned = await provisionTestServices(postgresAdminUrl!, [{ name: 'orders', migrationsDir: migrations }]);
+    const migrator = await openDatabase({ service: 'orders', kind: 'postgres', url: provisioned.migratorUrl('orders'), pool: { max: 1 } });
+    try {
+      await seedDatabase(orders, migrator);
+    } finally {
+      await migrator.close();
+    }
+    database = await openDatabase({ service: 'orders', kind: 'postgres', url: provisioned.appUrl('orders'), pool: { max: 10 } });
+    client = orders.createClient(database.adapter);
+    server = buildSubgraphApolloServer(orders, createLogger('orders', 'silent'));
+    await server.start();
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await client?.$disconnect();
+    await database?.close();
+    await provisioned?.drop();
+  });
+
+  const run = (userId: number, query: string, variables: Record<string, unknown>) => execute(server, orders.createContext(client, testRequest(asUser(userId))), query, variables);
+  const place = (userId: number, key: string, items: { productId: string; quantity: number }[]) =>
+    run(userId, `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id status totalCents } } }`, { input: { items, idempotencyKey: key } });
+  const events = (aggregate: string) => client.outboxEvent.findMany({ where: { aggregate }, orderBy: { seq: 'asc' }, select: { type: true } });
+
+  it('places one order for 30 concurrent requests with one key: the unique index decides, everyone gets the winner', async () => {
+    const results = await Promise.all(Array.from({ length: 30 }, () => place(90, 'pg-race', [{ productId: '3', quantity: 2 }])));
+    expect(results.flatMap(errorCodes)).toEqual([]);
+    const ids = new Set(results.map((result) => result.data?.placeOrder.order.id));
+    expect(ids.size).toBe(1);
+    expect(results[0]?.data?.placeOrder.order).toMatchObject({ status: 'PENDING', totalCents: 2 * seedProductPriceCents(3) });
+    expect(await client.order.count({ where: { userId: 90 } })).toBe(1);
+    expect(await events(`order:${[...ids][0]}`)).toEqual([{ type: 'OrderPlaced' }]);
+  });
+
+  it('answers CONFLICT, not an internal error, to the losers that sent other items with the key', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => place(91, 'pg-mixed', [{ productId: '4', quantity: i % 2 === 0 ? 1 : 2 }])),
+    );
+    const codes = results.map((result) => errorCodes(result)[0] ?? 'OK');
+    expect(codes.filter((code) => code !== 'OK' && code !== 'CONFLICT')).toEqual([]);
+    expect(await client.order.count({ where: { userId: 91 } })).toBe(1);
+    const [order] = await client.order.findMany({ where: { userId: 91 }, include: { items: true } });
+    // Every request with the winner's items got the winner; every other one a CONFLICT.
+    const winnerQuantity = order!.items[0]!.quantity;
+    expect(codes).toEqual(Array.from({ length: 20 }, (_, i) => ((i % 2 === 0 ? 1 : 2) === winnerQuantity ? 'OK' : 'CONFLICT')));
+  });
+
+  it('publishes one OrderCancelled for 20 concurrent cancels', async () => {
+    const placed = await place(92, 'pg-cancel', [{ productId: '5', quantity: 1 }]);
+    const id = placed.data?.placeOrder.order.id as string;
+    const results = await Promise.all(Array.from({ length: 20 }, () => run(92, `mutation($id: ID!) { cancelOrder(id: $id) { order { status } } }`, { id })));
+    expect(results.flatMap(errorCodes)).toEqual([]);
+    expect(results.map((result) => result.data?.cancelOrder.order.status)).toEqual(Array(20).fill('CANCELLED'));
+    expect(await events(`order:${id}`)).toEqual([{ type: 'OrderPlaced' }, { type: 'OrderCancelled' }]);
+  });
+});
