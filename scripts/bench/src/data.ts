@@ -294,8 +294,8 @@ const GENERATE: Record<string, (shape: DataShape) => string> = {
   orders: ({ orders, users }) => `
     INSERT INTO orders (id, user_id, status, created_at)
     SELECT i, 1 + ${h('i + 500000000', users)},
-           (CASE WHEN roll <= 9 THEN 'DELIVERED' WHEN roll <= 14 THEN 'SHIPPED' WHEN roll <= 17 THEN 'PAID'
-                 WHEN roll <= 19 THEN 'PENDING' ELSE 'CANCELLED' END)::order_status,
+           (CASE WHEN roll <= 9 THEN 'DELIVERED' WHEN roll <= 14 THEN 'SHIPPED' WHEN roll <= 19 THEN 'PAID'
+                 ELSE 'CANCELLED' END)::order_status,
            ${EPOCH} + INTERVAL '60 days' + i * INTERVAL '1 second'
     FROM (SELECT i, 1 + ${h('i + 600000000', 20)} AS roll FROM generate_series(1, ${orders}) AS i) o`,
 

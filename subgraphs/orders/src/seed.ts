@@ -4,12 +4,15 @@ import type { OrderStatus, PrismaClient } from './generated/prisma/client.ts';
 /** The one generator stream every seeded order is drawn from ("ords" in ASCII). */
 export const ORDER_SEED = 0x6f726473;
 
-/** Status by a roll of 1..20: mostly settled orders, a few open or cancelled ones. */
+/**
+ * Status by a roll of 1..20: history from before the order flow, so every order is settled (paid,
+ * shipped, delivered or cancelled). None is PENDING: a pending order is one inventory is deciding
+ * on, and the consistency check rightly calls one that never reached inventory stuck.
+ */
 const STATUS_BY_ROLL: readonly [maxRoll: number, status: OrderStatus][] = [
   [9, 'DELIVERED'], // 45%
   [14, 'SHIPPED'], // 25%
-  [17, 'PAID'], // 15%
-  [19, 'PENDING'], // 10%
+  [19, 'PAID'], // 25%
   [20, 'CANCELLED'], // 5%
 ];
 
