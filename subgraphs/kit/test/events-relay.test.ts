@@ -100,15 +100,17 @@ describe.each(backends)('the relay on $name', ({ open }) => {
     let release!: (error: Error) => void;
     const hung = new Promise<void>((_, reject) => (release = reject));
     const dying = recordingTransport(() => hung);
-    const dead = startRelay({ db: db(), transport: dying.transport, logger, pollMs: 10, leaseMs: 500 });
+    const leaseMs = 1_500;
+    const dead = startRelay({ db: db(), transport: dying.transport, logger, pollMs: 10, leaseMs });
     relays.push(dead);
     const healthy = recordingTransport();
     try {
       await until(() => dying.sends.length === 2);
+      const claimedAt = dying.sends[0]!.at;
       expect(dying.sends.map((s) => s.id).sort()).toEqual([first, other].sort());
-      relays.push(startRelay({ db: db(), transport: healthy.transport, logger, pollMs: 10, leaseMs: 500 }));
-      await sleep(250);
-      // Within the lease nothing moves, not even the next event of the claimed aggregate.
+      relays.push(startRelay({ db: db(), transport: healthy.transport, logger, pollMs: 10, leaseMs }));
+      // Halfway through the lease nothing has moved, not even the next event of the claimed aggregate.
+      await sleep(claimedAt + leaseMs / 2 - Date.now());
       expect(healthy.sends).toEqual([]);
       await until(() => healthy.sends.length === 3);
       expect(healthy.sends.filter((s) => s.aggregate === 'product:1').map((s) => s.id)).toEqual([first, second]);
