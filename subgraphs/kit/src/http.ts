@@ -28,6 +28,13 @@ export interface HttpOptions<Context extends BaseContext, Info = BasicRequestInf
   corsCredentials?: boolean;
   /** Readiness: 200 when `ready` is true, 503 otherwise; the rest is shown as the body. */
   readiness?: () => Promise<{ ready: boolean } & Record<string, unknown>>;
+  /**
+   * A page for browsers at the GraphQL path (an IDE): answers a GET or HEAD of `graphqlPath` whose
+   * Accept header ranks text/html above JSON, as Apollo decides for its landing page. Every other
+   * request there (POST, a client asking for JSON or for any type) goes to Apollo. It gets the
+   * same headers and request id; it sets its own content type, CSP and caching.
+   */
+  htmlPage?: (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
   /** Extra GET routes by exact path (e.g. a JWKS document); they get the same headers and request id. */
   routes?: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void> | void>>;
   /** Routes for every method by exact path (service-to-service endpoints); each checks its own caller. */
@@ -134,6 +141,10 @@ export function createHttpHandler<Context extends BaseContext, Info = BasicReque
         await route(request, response);
         return;
       }
+      if (options.htmlPage && url.pathname === graphqlPath && (request.method === 'GET' || request.method === 'HEAD') && prefersHtml(request.headers.accept)) {
+        await options.htmlPage(request, response);
+        return;
+      }
       const internal = options.internalRoutes?.[url.pathname];
       if (internal) {
         await internal(request, response, requestId);
@@ -181,6 +192,38 @@ export function createHttpHandler<Context extends BaseContext, Info = BasicReque
       }
     }
   };
+}
+
+/**
+ * Whether an Accept header ranks text/html above the GraphQL response types, the way Apollo Server
+ * decides to show its landing page (negotiator: higher q wins, then the more specific range, then
+ * the earlier one; on a tie JSON wins, so "any type" and no header mean JSON).
+ */
+export function prefersHtml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const ranges = accept.split(',').map((part, index) => {
+    const [range = '', ...params] = part.split(';').map((piece) => piece.trim());
+    const q = params.find((param) => param.startsWith('q='));
+    const quality = q === undefined ? 1 : Number(q.slice(2));
+    return { range: range.toLowerCase(), q: Number.isFinite(quality) ? quality : 1, index };
+  });
+  const match = (type: string) => {
+    const major = type.split('/')[0];
+    let best: { q: number; specificity: number; index: number } | undefined;
+    for (const { range, q, index } of ranges) {
+      const specificity = range === type ? 2 : range === `${major}/*` ? 1 : range === '*/*' ? 0 : -1;
+      if (specificity >= 0 && (!best || specificity > best.specificity)) best = { q, specificity, index };
+    }
+    return best;
+  };
+  const html = match('text/html');
+  if (!html || html.q <= 0) return false;
+  return ['application/json', 'application/graphql-response+json', 'multipart/mixed'].every((type) => {
+    const other = match(type);
+    if (!other || other.q < html.q) return true;
+    if (other.q > html.q) return false;
+    return html.specificity > other.specificity || (html.specificity === other.specificity && html.index < other.index);
+  });
 }
 
 function userIdOf(info: unknown): number | null {
