@@ -38,8 +38,10 @@ const routerEnv = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** Reverse proxies in front of the router that append to X-Forwarded-For (0: the socket address is the client). */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
-  /** Introspection (and the IDE) in production; always on in development. */
+  /** Introspection in production (the IDE's docs and completion need it); always on in development. */
   INTROSPECTION: booleanFlag.optional(),
+  /** The GraphQL IDE at / and (browsers) /graphql: on in development, off in production unless true. */
+  IDE: booleanFlag.optional(),
   REDIS_URL: redisUrl,
 
   // Identity: bearer tokens verified with jose.
@@ -158,6 +160,7 @@ export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), s
     },
     trustProxyHops: env.TRUST_PROXY_HOPS,
     introspection: env.INTROSPECTION ?? env.NODE_ENV !== 'production',
+    ide: env.IDE ?? env.NODE_ENV !== 'production',
     redisUrl: env.REDIS_URL,
     auth: {
       jwksUrl: env.AUTH_JWKS_URL,

@@ -43,6 +43,7 @@ async function serve(): Promise<void> {
       limits: env.limits,
       production: env.nodeEnv === 'production',
       introspection: env.introspection,
+      ide: { enabled: env.ide },
       subgraphTimeoutMs: env.subgraphTimeoutMs,
       subgraphMaxSockets: env.subgraphMaxSockets,
       coalesceSubgraphQueries: env.coalesceSubgraphQueries,

@@ -26,6 +26,7 @@ import { overrideVariable, signingSecretVariable } from './env.ts';
 import { createSubgraphFetcher, type Fetcher, type SubgraphHealth } from './fetcher.ts';
 import { createOperationGuard, DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.ts';
 import { createRateLimit, type RateLimitOptions } from './rate-limit.ts';
+import { ideHttpOptions, type IdeOptions } from './ide.ts';
 
 export interface SubgraphEndpoint {
   name: string;
@@ -76,6 +77,8 @@ export interface RouterOptions {
   corsCredentials?: boolean;
   maxBodyBytes?: number;
   trustProxyHops?: number;
+  /** The GraphQL IDE at / and, for browsers, /graphql (ide.ts): on in development, off in production unless enabled. */
+  ide?: IdeOptions;
 }
 
 export const DEFAULT_AUTH: Omit<AuthOptions, 'jwksUrl' | 'publicKey'> = {
@@ -151,8 +154,9 @@ export function createRouter(options: RouterOptions) {
     includeStacktraceInErrorResponses: false,
     // main.ts owns the process life cycle; Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
-    // The default landing page loads Apollo Sandbox from a CDN; production serves no page at all.
-    plugins: [responseHygiene(), ...(production ? [ApolloServerPluginLandingPageDisabled()] : [])],
+    // Apollo's landing page loads Apollo Sandbox from a CDN (nothing offline): never. The router
+    // serves its own IDE instead (ide.ts), which production serves only with IDE=true.
+    plugins: [responseHygiene(), ApolloServerPluginLandingPageDisabled()],
     // Subgraph messages pass through the gateway untouched: only known codes reach clients. An
     // unavailable subgraph is named, but never how (its URL, its deadline).
     formatError: (formatted, original) => {
@@ -256,6 +260,9 @@ export async function startRouter(options: RouterOptions & Partial<Omit<ListenOp
     corsOrigins: options.corsOrigins ?? '*',
     corsCredentials: options.corsCredentials ?? false,
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    // --- GraphQL IDE (ide.ts): the page at / and for browsers at /graphql, its assets at /ide/assets/
+    ...ideHttpOptions({ ...options.ide, production: options.production ?? false, logger }),
+    // --- end GraphQL IDE
     // Before Apollo sees a request: who calls, whether they have budget left, and whether the
     // operation is within limits. A refusal here costs no parse, validation, plan or subgraph call.
     prepare: async (request) => {
