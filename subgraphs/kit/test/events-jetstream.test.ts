@@ -250,5 +250,24 @@ describe.skipIf(Boolean(skipReason) || !binary)(
         await server.close();
       }
     }, 90_000);
+
+    it('makes the stream and the consumer again when the server comes back without its store', async () => {
+      const server = await privateNatsServer(binary!);
+      let pair: Awaited<ReturnType<typeof startPair>> | undefined;
+      try {
+        pair = await startPair(server.url, testStreamPrefix(), 1_000);
+        const before = await pair.publish(1, 1);
+        await until(pair.seen, (r) => r.length === 1);
+        await server.wipe();
+        await server.start();
+        const after = [await pair.publish(1, 2), await pair.publish(2, 1)];
+        const rows = await until(pair.seen, (r) => r.length >= 3, 30_000);
+        expect(rows.map((r) => r.event_id).sort()).toEqual([before, ...after].sort());
+        expect(byProduct(rows, 1)).toEqual([1, 2]);
+      } finally {
+        await pair?.stop();
+        await server.close();
+      }
+    }, 90_000);
   },
 );

@@ -131,29 +131,54 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
     kind: 'jetstream',
     destinations: () => ['jetstream'],
     async send(_destination, envelope) {
-      await client.publish(subjectOf(envelope.source, envelope.type, prefix), JSON.stringify(envelope), { msgID: envelope.id, timeout: publishTimeoutMs });
+      try {
+        await client.publish(subjectOf(envelope.source, envelope.type, prefix), JSON.stringify(envelope), { msgID: envelope.id, timeout: publishTimeoutMs });
+      } catch (error) {
+        // No stream answers the subject: the server lost it (a new, empty store; deleted by hand).
+        // Make it again; the relay's next attempt then gets through instead of failing forever.
+        if ((error as Error).name === 'JetStreamNotEnabled') await ensureStream(envelope.source).catch(() => {});
+        throw error;
+      }
     },
     async consume(service, receive) {
       const sources = [...new Set(subscriptionsOf(service).map((name) => name.split('.')[0]!))];
       for (const source of sources) {
         await ensureStream(source);
         const durable = service;
-        try {
-          await manager.consumers.info(streamName(source, prefix), durable);
-        } catch {
-          await manager.consumers.add(streamName(source, prefix), {
-            durable_name: durable,
-            filter_subject: subjectOf(source, '>', prefix),
-            ack_policy: AckPolicy.Explicit,
-            deliver_policy: DeliverPolicy.All,
-            // One at a time, in stream order: events of an aggregate are handled in publication order.
-            max_ack_pending: 1,
-            ack_wait: ackWaitNanos,
-          });
-        }
+        const ensureConsumer = async () => {
+          try {
+            await manager.consumers.info(streamName(source, prefix), durable);
+          } catch {
+            await manager.consumers.add(streamName(source, prefix), {
+              durable_name: durable,
+              filter_subject: subjectOf(source, '>', prefix),
+              ack_policy: AckPolicy.Explicit,
+              deliver_policy: DeliverPolicy.All,
+              // One at a time, in stream order: events of an aggregate are handled in publication order.
+              max_ack_pending: 1,
+              ack_wait: ackWaitNanos,
+            });
+          }
+        };
+        await ensureConsumer();
         const consumer = await client.consumers.get(streamName(source, prefix), durable);
-        const messages = await consumer.consume({ max_messages: 16 });
+        // Short pulls: a consumer made again (below) is found within seconds, not after a 30 s pull expires.
+        const messages = await consumer.consume({ max_messages: 16, expires: 5_000 });
         consumers.push({ stop: () => messages.stop() });
+        // The client keeps pulling from a consumer or stream the server has lost (a new, empty store;
+        // deleted by hand) but never makes them again: without this, nothing more would arrive.
+        void (async () => {
+          for await (const status of messages.status()) {
+            if (status.type !== 'consumer_not_found' && status.type !== 'stream_not_found' && status.type !== 'consumer_deleted') continue;
+            try {
+              await ensureStream(source);
+              await ensureConsumer();
+              options.logger.warn('JetStream lost this consumer; made it again', { source, consumer: durable });
+            } catch (error) {
+              options.logger.warn('JetStream consumer missing and cannot be made yet; will try again', { source, error: (error as Error).message });
+            }
+          }
+        })();
         void (async () => {
           for await (const message of messages) {
             let raw: unknown;

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -100,6 +100,12 @@ export async function privateNatsServer(binary: string) {
     url,
     start,
     stop,
+    /** Stops the server and throws its store away: it comes back knowing no stream or consumer. */
+    async wipe() {
+      await stop();
+      await rm(storeDir, { recursive: true, force: true });
+      await mkdir(storeDir, { recursive: true });
+    },
     running: () => child !== null,
     async close() {
       await stop();
