@@ -215,16 +215,16 @@ describe('the consistency check', () => {
     const snapshots = consistent();
     snapshots.inventory.stock[0] = { productId: 1, stock: 10, ledger: 12 };
     snapshots.orders.catalog[0] = { productId: 1, priceCents: 900, revision: 1 };
+    // inventory keeps existence only (it receives no price changes): an older revision is not lag.
     snapshots.inventory.catalog[0] = { productId: 1, revision: 1 };
     expect(formatReport(check(snapshots))).toBe(
       [
         'STOCK_LEDGER_MISMATCH (1): stock on hand differs from the sum of its ledger',
         '  product 1: stock 10, but its ledger adds up to 12',
-        'REPLICA_LAGGING (2): a replica behind products’ revision',
+        'REPLICA_LAGGING (1): a replica behind products’ revision',
         '  the replica in orders has product 1 at revision 1, products at revision 2',
-        '  the replica in inventory has product 1 at revision 1, products at revision 2',
         '',
-        '3 mismatches in 8 orders (1 in flight, 1 past the saga and not checked), 3 reservations, 4 decisions, stock of 3 products, ' +
+        '2 mismatches in 8 orders (1 in flight, 1 past the saga and not checked), 3 reservations, 4 decisions, stock of 3 products, ' +
           '3 products against the replicas of orders (3), inventory (3) and reviews (3).',
         '',
       ].join('\n'),

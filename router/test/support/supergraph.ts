@@ -3,7 +3,24 @@ import { fileURLToPath } from 'node:url';
 import { openDatabase, type Database } from '@commerce/db';
 import { freshTestDatabase, provisionTestServices, type ProvisionedTestServices } from '@commerce/db/testing';
 import { randomBytes } from 'node:crypto';
-import { identityHeaders, seedDatabase, signatureHeaders, startSubgraph, viewer, type RunningSubgraph, type SubgraphDefinition } from '@commerce/service-kit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import {
+  createLogger,
+  EVENT_CATALOG,
+  httpTransport,
+  identityHeaders,
+  jetStreamTransport,
+  seedDatabase,
+  signatureHeaders,
+  startSubgraph,
+  subscriptionsOf,
+  viewer,
+  type EventsOptions,
+  type EventTransport,
+  type RunningSubgraph,
+  type SubgraphDefinition,
+} from '@commerce/service-kit';
 import { createAccounts, issueAccessToken, testAccountsConfig } from '@commerce/subgraph-accounts';
 import { inventory } from '@commerce/subgraph-inventory';
 import { orders } from '@commerce/subgraph-orders';
@@ -57,11 +74,40 @@ interface Service {
  * its migrator role and served as its app role (no DDL), exactly as in production; `close` drops
  * them all.
  */
-export async function startSupergraph(options: { postgresAdminUrl?: string; router?: Partial<RouterOptions> } = {}) {
+export interface SupergraphOptions {
+  postgresAdminUrl?: string;
+  router?: Partial<RouterOptions>;
+  /**
+   * How events travel: pushed over HTTP (the embedded default) or through NATS JetStream at this
+   * URL, on streams named for this run only (`natsUrl`).
+   */
+  natsUrl?: string;
+  /** Relay settings for every service (tests of delivery timing). */
+  relay?: EventsOptions['relay'];
+}
+
+export async function startSupergraph(options: SupergraphOptions = {}) {
   const services = new Map<SubgraphName, Service>();
   const secrets = new Map(Object.keys(definitions).map((name) => [name, randomBytes(32).toString('base64url')]));
-  const start = (name: SubgraphName, definition: SubgraphDefinition<any, any>, database: Database, port = 0) =>
-    startSubgraph(definition, { database, port, signingSecret: secrets.get(name)! });
+  const eventSecrets = new Map(Object.keys(definitions).map((name) => [name, randomBytes(32).toString('base64url')]));
+  // Filled in as services start: a relay reads a subscriber's URL only when it sends to it.
+  const eventEndpoints = new Map<string, string>();
+  const streamPrefix = `T${process.pid}_${randomBytes(3).toString('hex')}`.toUpperCase();
+  const transports: EventTransport[] = [];
+  const eventsFor = async (name: SubgraphName, relay = options.relay): Promise<EventsOptions | undefined> => {
+    if (!(name in EVENT_CATALOG) && subscriptionsOf(name).length === 0) return undefined;
+    const transport = options.natsUrl
+      ? await jetStreamTransport({ url: options.natsUrl, service: name, logger: createLogger(name, 'silent'), maxAttempts: 5, streamPrefix })
+      : httpTransport({ endpoints: eventEndpoints, secrets: eventSecrets, timeoutMs: 5_000 });
+    transports.push(transport);
+    return { transport, secret: eventSecrets.get(name)!, relay: { pollMs: 20, retryBaseMs: 50, retryMaxMs: 500, ...relay } };
+  };
+  const start = async (name: SubgraphName, definition: SubgraphDefinition<any, any>, database: Database, port = 0, relay?: EventsOptions['relay']) => {
+    const events = await eventsFor(name, relay ?? options.relay);
+    const running = await startSubgraph(definition, { database, port, signingSecret: secrets.get(name)!, ...(events ? { events } : {}) });
+    eventEndpoints.set(name, running.url);
+    return running;
+  };
   const entries = Object.entries(definitions) as [SubgraphName, SubgraphDefinition<any, any>][];
   let provisioned: ProvisionedTestServices | undefined;
   if (options.postgresAdminUrl) {
@@ -180,10 +226,27 @@ export async function startSupergraph(options: { postgresAdminUrl?: string; rout
       await service.running?.stop();
       service.running = null;
     },
-    /** Starts a stopped subgraph again on the same port and database. */
-    async restart(name: SubgraphName) {
+    /** Starts a stopped subgraph again on the same port and database (with other relay settings, if given). */
+    async restart(name: SubgraphName, relay?: EventsOptions['relay']) {
       const service = services.get(name)!;
-      service.running = await start(name, service.definition, service.database, service.port);
+      service.running = await start(name, service.definition, service.database, service.port, relay);
+    },
+    /** The running subgraph (its client, relay, events status). */
+    service(name: SubgraphName) {
+      const running = services.get(name)?.running;
+      if (!running) throw new Error(`${name} is stopped`);
+      return running;
+    },
+    /** Each service's events secret and URL, as an operator's `npm run events`/`consistency` would use them. */
+    eventAccess: () => ({ secrets: eventSecrets, endpoints: eventEndpoints }),
+    /**
+     * Waits until every running publisher's outbox is delivered everywhere (and, with JetStream,
+     * every consumer has caught up: judged by the outboxes being empty and a short settle).
+     */
+    async settle(timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (const service of services.values()) await service.running?.events?.relay?.drain(Math.max(1, deadline - Date.now()));
+      if (options.natsUrl) await consumersCaughtUp(options.natsUrl, streamPrefix, deadline);
     },
     async close() {
       try {
@@ -192,6 +255,7 @@ export async function startSupergraph(options: { postgresAdminUrl?: string; rout
           await service.running?.stop();
           await service.database.close();
         }
+        for (const transport of transports) await transport.close();
       } finally {
         await provisioned?.drop();
       }
@@ -200,3 +264,23 @@ export async function startSupergraph(options: { postgresAdminUrl?: string; rout
 }
 
 export type Supergraph = Awaited<ReturnType<typeof startSupergraph>>;
+
+/** Waits until every durable consumer of this run's streams has nothing pending or unacknowledged. */
+async function consumersCaughtUp(url: string, prefix: string, deadline: number): Promise<void> {
+  const connection = await connect({ servers: url, timeout: 3_000 });
+  try {
+    const manager = await jetstreamManager(connection);
+    for (;;) {
+      let behind = 0;
+      for await (const stream of manager.streams.names()) {
+        if (!stream.startsWith(`${prefix}_`)) continue;
+        for await (const consumer of manager.consumers.list(stream)) behind += consumer.num_pending + consumer.num_ack_pending;
+      }
+      if (behind === 0) return;
+      if (Date.now() > deadline) throw new Error(`JetStream consumers still ${behind} messages behind`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await connection.close();
+  }
+}

@@ -18,7 +18,7 @@ import {
   type ServiceEvents,
 } from '../src/index.ts';
 import { eventDatabase, type EventDatabase } from './support/event-db.ts';
-import { deleteStreams, natsAnswers, natsServerBinary, natsUrl, privateNatsServer, testStreamPrefix } from './support/nats.ts';
+import { deleteStreams, natsAnswers, natsServerBinary, natsUrl, privateNatsServer, testStreamPrefix } from '../src/testing-nats.ts';
 
 /**
  * The JetStream transport end to end: products' relay publishes its outbox to its stream, reviews

@@ -29,6 +29,7 @@ const logger = createLogger('events-receiver-test', 'silent');
 const TRANSIENT = 10; // its first revision fails twice, then succeeds
 const BROKEN = 20; // fails every time until "fixed"
 const POISON = 30; // can never succeed: PoisonEvent
+const OVERLOADED = 60; // the database times out (Prisma's pool timeout) more often than the attempt limit, then recovers
 const MAX_ATTEMPTS = 3;
 
 let publisher: EventDatabase;
@@ -51,6 +52,9 @@ const handler: EventHandler = async (tx, event) => {
   if (payload.productId === TRANSIENT && payload.revision === 1 && count <= 2) throw new Error(`database busy (${count})`);
   if (payload.productId === BROKEN && !fixed) throw new Error('constraint "replicas_price_check" violated');
   if (payload.productId === POISON) throw new PoisonEvent('a price this replica can never hold');
+  if (payload.productId === OVERLOADED && count <= MAX_ATTEMPTS + 2) {
+    throw Object.assign(new Error('Timed out fetching a new connection from the connection pool'), { code: 'P2024' });
+  }
   await tx.$executeRawUnsafe('INSERT INTO seen (event_id, product_id, revision) VALUES ($1::uuid, $2, $3)', event.id, payload.productId, payload.revision);
 };
 
@@ -181,6 +185,14 @@ describe('a subscriber receiving pushed events', () => {
     expect((await delivered(next)).delivered).toBe(true);
     // The event behind the parked one of the same aggregate was attempted too (and failed the same way).
     expect(await parked(behind)).toMatchObject({ reason: expect.stringMatching(/^failed 3 times/) });
+  });
+
+  it('never parks an event because the database was busy: it retries past the attempt limit until it is handled', async () => {
+    const id = await publish(OVERLOADED, 1);
+    await until(async () => (await delivered(id)).delivered);
+    expect(calls.get(id)).toBe(MAX_ATTEMPTS + 3);
+    expect(await parked(id)).toBeUndefined();
+    expect(await seen(OVERLOADED)).toEqual([1]);
   });
 
   it('parks a PoisonEvent at once, without retrying it', async () => {

@@ -91,6 +91,22 @@ describe.each(backends)('the relay on $name', ({ open }) => {
     for (const id of ids) await db().$executeRawUnsafe('INSERT INTO aggregates (id) VALUES ($1)', id);
   };
 
+  it('keeps no more than its concurrency in flight to one destination, and delivers them all', async () => {
+    await fresh([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    for (let id = 1; id <= 10; id++) await change(db(), id);
+    let inFlight = 0;
+    let most = 0;
+    const slow = recordingTransport(async () => {
+      most = Math.max(most, ++inFlight);
+      await sleep(30);
+      inFlight--;
+    });
+    relays.push(startRelay({ db: db(), transport: slow.transport, logger, pollMs: 10, concurrencyPerDestination: 3 }));
+    await until(() => slow.sends.length === 10);
+    await until(async () => (await pending(db())) === 0);
+    expect(most).toBe(3);
+  });
+
   it('hands a delivery whose relay died mid-flight to another relay once its lease runs out', async () => {
     await fresh([1, 2]);
     const first = await change(db(), 1);

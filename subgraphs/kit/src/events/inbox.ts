@@ -54,25 +54,53 @@ export function createReceiver(db: EventClient, handlers: EventHandlers) {
     const handler = handlers[`${event.source}.${event.type}`];
     if (!handler) return { outcome: 'ignored' };
     try {
-      const handled = await db.$transaction(async (tx) => {
+      const handled = await db.$transaction(
+        async (tx) => {
         const claimed = await tx.$executeRawUnsafe(
           `INSERT INTO inbox_events (event_id, source, type) VALUES ($1::uuid, $2, $3) ON CONFLICT (event_id) DO NOTHING`,
           event.id,
           event.source,
           event.type,
         );
-        if (claimed === 0) return false;
-        await handler(tx, event);
-        return true;
-      });
+          if (claimed === 0) return false;
+          await handler(tx, event);
+          return true;
+        },
+        // A busy service may need a while for a connection; the handler itself must be quick.
+        { maxWait: 10_000, timeout: 15_000 },
+      );
       return handled ? { outcome: 'handled' } : { outcome: 'duplicate' };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof PoisonEvent) return park(db, event, `rejected by its handler: ${message}`, options.attempt, options.parkedId);
+      // The database being busy or away says nothing about the event: retry it for as long as it
+      // takes, never park it (an operator would have to replay events that were never wrong).
+      if (isTransientDatabaseError(error)) return { outcome: 'retry', error: message };
       if (options.attempt >= options.maxAttempts) return park(db, event, `failed ${options.attempt} times; last error: ${message}`, options.attempt, options.parkedId);
       return { outcome: 'retry', error: message };
     }
   };
+}
+
+/**
+ * Errors that come from the database's state, not from the event: no connection, a pool or
+ * transaction wait that timed out, a lock or statement timeout, a deadlock or serialisation
+ * failure (Prisma's codes, or PostgreSQL's SQLSTATE where Prisma passes it through).
+ */
+const TRANSIENT_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'P2034']);
+const TRANSIENT_SQLSTATE = /^(08\w{3}|40001|40P01|55P03|57014|57P0[1-3]|53300)$/;
+
+function isTransientDatabaseError(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown; meta?: { code?: unknown } };
+    if (typeof code === 'string' && (TRANSIENT_PRISMA.has(code) || TRANSIENT_SQLSTATE.test(code))) return true;
+    const metaCode = (current as { meta?: { code?: unknown } }).meta?.code;
+    if (typeof metaCode === 'string' && TRANSIENT_SQLSTATE.test(metaCode)) return true;
+    const message = (current as { message?: unknown }).message;
+    if (typeof message === 'string' && /Transaction already closed|Unable to start a transaction|canceling statement due to (lock|statement) timeout|deadlock detected|could not serialize|Connection terminated|ECONNREFUSED|timed out fetching a new connection/i.test(message)) return true;
+    current = cause;
+  }
+  return false;
 }
 
 async function park(db: SqlClient, raw: unknown, reason: string, attempts: number, parkedId?: string): Promise<Receipt> {

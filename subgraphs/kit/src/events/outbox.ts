@@ -16,7 +16,7 @@ export interface SqlClient {
 
 /** A service's Prisma client, as far as events need it. */
 export interface EventClient extends SqlClient {
-  $transaction<R>(fn: (tx: SqlClient) => Promise<R>): Promise<R>;
+  $transaction<R>(fn: (tx: SqlClient) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R>;
 }
 
 export interface PublishedEvent<Source extends EventSource, Type extends EventType<Source>> {

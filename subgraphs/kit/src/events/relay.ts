@@ -17,6 +17,8 @@ export interface RelayOptions {
   /** How often an idle relay looks for new events (default 100 ms). */
   pollMs?: number;
   batchSize?: number;
+  /** Deliveries in flight to one destination at once (default 4). */
+  concurrencyPerDestination?: number;
   /** How long a claimed delivery is reserved for this relay (default 30 s). */
   leaseMs?: number;
   /** Backoff between attempts of one delivery: base × 2^(attempt−1), capped, with jitter. */
@@ -38,6 +40,7 @@ export interface Relay {
 export function startRelay(options: RelayOptions): Relay {
   const pollMs = options.pollMs ?? 100;
   const batchSize = options.batchSize ?? 50;
+  const concurrency = options.concurrencyPerDestination ?? 4;
   const leaseMs = options.leaseMs ?? 30_000;
   const baseMs = options.retryBaseMs ?? 500;
   const maxMs = options.retryMaxMs ?? 60_000;
@@ -54,9 +57,14 @@ export function startRelay(options: RelayOptions): Relay {
   const pass = async (): Promise<number> => {
     await expandEvents(options.db, (source, type) => options.transport.destinations(source, type));
     const claimed = await claimDeliveries(options.db, batchSize, leaseMs);
-    // One delivery per aggregate and destination at most (claimDeliveries), so they may go in parallel.
-    await Promise.all(
-      claimed.map(async ({ destination, attempts, envelope }) => {
+    // One delivery per aggregate and destination at most (claimDeliveries), so they may go in
+    // parallel, but no more than `concurrency` at a time to one destination: a burst of orders must
+    // not arrive at inventory as a burst of transactions fighting over one stock row.
+    await forEachLimited(
+      claimed,
+      (delivery) => delivery.destination,
+      concurrency,
+      async ({ destination, attempts, envelope }) => {
         try {
           await options.transport.send(destination, envelope, attempts);
           await markDelivered(options.db, envelope.id, destination);
@@ -66,7 +74,7 @@ export function startRelay(options: RelayOptions): Relay {
           warn('event delivery failed; will retry', { destination, event: `${envelope.source}.${envelope.type}`, attempts, error: message });
           await markFailed(options.db, envelope.id, destination, backoff(attempts), message).catch(() => {});
         }
-      }),
+      },
     );
     if (Date.now() - lastPrune > 3600_000) {
       lastPrune = Date.now();
@@ -113,4 +121,28 @@ export function startRelay(options: RelayOptions): Relay {
     },
     delivered: () => delivered,
   };
+}
+
+/** Runs `work` over `items` with at most `limit` running at once per key. */
+async function forEachLimited<T>(items: readonly T[], keyOf: (item: T) => string, limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  const queues = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const queue = queues.get(key);
+    if (queue) queue.push(item);
+    else queues.set(key, [item]);
+  }
+  const lanes: Promise<void>[] = [];
+  for (const queue of queues.values()) {
+    // Counted before any lane starts: each lane takes its first item at once.
+    const laneCount = Math.min(limit, queue.length);
+    for (let lane = 0; lane < laneCount; lane++) {
+      lanes.push(
+        (async () => {
+          for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+        })(),
+      );
+    }
+  }
+  await Promise.all(lanes);
 }

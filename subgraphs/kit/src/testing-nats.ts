@@ -1,3 +1,4 @@
+// Test support for JetStream: the test server's URL, a private nats-server a test may restart, stream cleanup.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
