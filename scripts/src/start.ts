@@ -1,8 +1,8 @@
 // npm start: every subgraph in supergraph.yaml plus the router, each in its own process, logs
 // prefixed by name. Embedded databases are migrated and seeded by each service on first run.
 // Ctrl-C stops them all; if one dies, the rest are stopped too.
-// Outside production it also makes the secrets the processes must share (a signing secret per
-// subgraph, accounts' token key) and keeps them in <DATA_DIR>/development-secrets.json, so the
+// Outside production it also makes the secrets the processes must share (a signing secret and an
+// events secret per subgraph, accounts' token key) and keeps them in <DATA_DIR>/development-secrets.json, so the
 // Quick start needs no setup and a restart keeps everyone signed in.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -10,7 +10,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SERVER_NODE_FLAGS } from '@commerce/service-kit/core';
+import { INTERNAL_PATHS } from '@commerce/service-kit';
 import { readSubgraphs, REPO_ROOT } from './composition.ts';
+import { callInternal, resolveTargets, ServiceError } from './consistency/internal.ts';
 
 const COLORS = [36, 32, 33, 35, 34, 91];
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -24,6 +26,8 @@ interface Service {
 
 const subgraphs = await readSubgraphs();
 const secrets = process.env.NODE_ENV === 'production' ? {} : await developmentSecrets(subgraphs.map((s) => s.name));
+// Every process learns where every subgraph is (the router to route, publishers to push events).
+const locations = Object.fromEntries(subgraphs.map(({ name, url }) => [`SUBGRAPH_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`, url]));
 const services: Service[] = subgraphs.map(({ name, url }) => {
   const port = new URL(url).port;
   return {
@@ -48,7 +52,7 @@ function launch(name: string, cwd: string, env: Record<string, string>, index: n
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, 'src/main.ts'], {
     cwd,
     // Secrets set in the environment win over the development ones, for every process alike.
-    env: { ...secrets, ...process.env, ...env },
+    env: { ...secrets, ...locations, ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -106,6 +110,8 @@ const healthy = await Promise.all(services.map((service) => waitForHealth(servic
 const missing = services.filter((_, i) => !healthy[i]).map((s) => s.name);
 if (missing.length > 0 && !stopping) console.error(`Not healthy after 120 s: ${missing.join(', ')} (the router starts anyway).`);
 
+if (process.env.NODE_ENV !== 'production' && missing.length === 0 && !stopping) await refreshReplicas();
+
 launch('router', resolve(REPO_ROOT, 'router'), { ROUTER_PORT: routerPort }, services.length);
 if (await waitForHealth(`http://localhost:${routerPort}/health`, 30_000)) {
   console.log(`
@@ -126,7 +132,8 @@ if (await waitForHealth(`http://localhost:${routerPort}/health`, 30_000)) {
 async function developmentSecrets(names: readonly string[]): Promise<Record<string, string>> {
   const file = resolve(REPO_ROOT, process.env.DATA_DIR ?? '.data', 'development-secrets.json');
   const stored = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, string>;
-  const wanted = [...names.map((name) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_SIGNING_SECRET`), 'ACCOUNTS_JWT_PRIVATE_KEY'];
+  const variables = names.map((name) => name.toUpperCase().replace(/[^A-Z0-9]/g, '_'));
+  const wanted = [...variables.flatMap((name) => [`${name}_SIGNING_SECRET`, `${name}_EVENTS_SECRET`]), 'ACCOUNTS_JWT_PRIVATE_KEY'];
   let changed = false;
   for (const variable of wanted) {
     if (stored[variable]) continue;
@@ -141,4 +148,22 @@ async function developmentSecrets(names: readonly string[]): Promise<Record<stri
     await writeFile(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
   }
   return stored;
+}
+
+/**
+ * Development data kept from before a service gained a replica of the catalogue has an empty one
+ * (seeds only run on fresh databases): ask products to publish a snapshot of every product, as an
+ * operator backfills a new subscriber. Replicas ignore facts they already have, so this is harmless
+ * on every start. Production deployments backfill deliberately (`npm run events -- backfill products`).
+ */
+async function refreshReplicas(): Promise<void> {
+  const targets = await resolveTargets(['products'], { ...process.env, ...secrets, ...locations });
+  const products = targets.get('products');
+  if (!products || products instanceof ServiceError) return;
+  try {
+    const answer = (await callInternal(products, { method: 'POST', path: INTERNAL_PATHS.backfill, body: {} })) as { published?: number };
+    console.log(`Catalogue replicas refreshed from products (${answer.published ?? 0} products).`);
+  } catch (error) {
+    console.error(`Could not refresh the catalogue replicas: ${(error as Error).message}`);
+  }
 }

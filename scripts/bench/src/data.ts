@@ -37,6 +37,13 @@ export const TABLES: Record<ServiceName, readonly string[]> = {
   reviews: ['reviews'],
   orders: ['orders', 'order_items'],
 };
+
+/** The large data set's extra rows per service that the monolith has no table for: the catalogue replicas. */
+const REPLICAS: Partial<Record<ServiceName, string>> = {
+  inventory: 'catalog_products:existence',
+  reviews: 'catalog_products:existence',
+  orders: 'catalog_products:priced',
+};
 const MONOLITH_TABLES = ['users', 'products', 'inventory_items', 'waitlist_entries', 'reviews', 'orders', 'order_items'];
 const SERIAL_TABLES = new Set(['users', 'products', 'waitlist_entries', 'reviews', 'orders', 'order_items']);
 
@@ -164,7 +171,7 @@ export async function prepareDataSet(
       log(`${size}: seeded each service with its own seed, copied the rows into the monolith (${Date.now() - started} ms)`);
     } else {
       await Promise.all([
-        ...SERVICE_NAMES.map((service) => generate(databases.get(service)!, TABLES[service], shape)),
+        ...SERVICE_NAMES.map((service) => generate(databases.get(service)!, [...TABLES[service], ...(REPLICAS[service] ? [REPLICAS[service]] : [])], shape)),
         generateMonolith(monolith, shape),
       ]);
       log(
@@ -263,6 +270,12 @@ const GENERATE: Record<string, (shape: DataShape) => string> = {
              (${sqlArray(NOUNS)})[((i - 1) % 5) * 5 + ((i - 1) / 40) % 5 + 1] AS noun
       FROM generate_series(1, ${products}) AS i
     ) p`,
+
+  // The services' replicas of the catalogue, as their seeds fill them: every product at revision 1.
+  'catalog_products:existence': ({ products }) => `
+    INSERT INTO catalog_products (product_id, revision) SELECT i, 1 FROM generate_series(1, ${products}) AS i`,
+  'catalog_products:priced': ({ products }) => `
+    INSERT INTO catalog_products (product_id, price_cents, revision) SELECT i, ${price('i')}, 1 FROM generate_series(1, ${products}) AS i`,
 
   // Every tenth product is out of stock, as in the seed.
   inventory_items: ({ products }) => `
