@@ -90,12 +90,13 @@ describe('npm run consistency', () => {
   it('exits 1 and lists every mismatch with its ids; --settle-seconds 0 makes young PENDING orders stuck', async () => {
     current = consistent();
     current.inventory.reservations = [{ orderId: 7, productId: 1, quantity: 1 }];
-    current.reviews.catalog = [{ productId: 1, revision: 1 }, { productId: 2, revision: 1 }];
+    // orders follows every change of the catalogue, so an older revision there is lag.
+    current.orders.catalog = current.orders.catalog.map((copy) => (copy.productId === 1 ? { ...copy, revision: 1 } : copy));
     const run = await consistency(['--settle-seconds', '0']);
     expect(run.code).toBe(1);
     expect(run.out).toContain('STUCK_PENDING (1): an order still PENDING after the settle time: the saga did not finish\n  order 8 is PENDING after 2 s (settle time 0 s); inventory has no decision for it\n');
     expect(run.out).toContain('RESERVATION_MISMATCH (1): a CONFIRMED order whose held reservations differ from its items\n  order 7 is CONFIRMED but its reservations differ from its items: product 1: ordered 2, held 1\n');
-    expect(run.out).toContain('REPLICA_LAGGING (1): a replica behind products’ revision\n  the replica in reviews has product 1 at revision 1, products at revision 2\n');
+    expect(run.out).toContain('REPLICA_LAGGING (1): a replica behind products’ revision\n  the replica in orders has product 1 at revision 1, products at revision 2\n');
     expect(run.out).toMatch(/\n3 mismatches in 2 orders/);
 
     const json = await consistency(['--json']);
@@ -105,7 +106,7 @@ describe('npm run consistency', () => {
     expect(report.settleSeconds).toBe(60);
     expect(report.mismatches.map(({ kind, orderId, productId, replica }) => ({ kind, orderId, productId, replica }))).toEqual([
       { kind: 'RESERVATION_MISMATCH', orderId: 7, productId: undefined, replica: undefined },
-      { kind: 'REPLICA_LAGGING', orderId: undefined, productId: 1, replica: 'reviews' },
+      { kind: 'REPLICA_LAGGING', orderId: undefined, productId: 1, replica: 'orders' },
     ]);
   });
 
