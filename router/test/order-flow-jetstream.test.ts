@@ -1,3 +1,4 @@
+import { postgresAdminUrl } from '@commerce/db/testing';
 import { natsServerBinary, privateNatsServer } from '@commerce/service-kit/testing/nats';
 import { afterAll } from 'vitest';
 import { defineOrderFlowSuite } from './support/order-flow-suite.ts';
@@ -22,6 +23,26 @@ defineOrderFlowSuite(
       await broker!.stop();
       await new Promise((resolve) => setTimeout(resolve, 500));
       await broker!.start();
+    },
+  },
+);
+
+// And on PostgreSQL (real concurrency), with a broker of its own too. Skipped without TEST_POSTGRES_ADMIN_URL.
+let pgBroker: Awaited<ReturnType<typeof privateNatsServer>> | undefined;
+afterAll(() => pgBroker?.close());
+
+defineOrderFlowSuite(
+  'placing orders, events through NATS JetStream, PostgreSQL (TEST_POSTGRES_ADMIN_URL)',
+  async () => {
+    pgBroker = await privateNatsServer(binary!);
+    return startSupergraph({ natsUrl: pgBroker.url, postgresAdminUrl });
+  },
+  {
+    skip: !binary || !postgresAdminUrl,
+    restartBroker: async () => {
+      await pgBroker!.stop();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await pgBroker!.start();
     },
   },
 );
