@@ -43,6 +43,18 @@ describe('queries', () => {
     expect(result.data?.users.nodes).toHaveLength(20);
     expect(result.data?.users.pageInfo.hasNextPage).toBe(true);
   });
+
+  it('offers the page as Relay-style edges beside nodes, each cursor continuing after its user', async () => {
+    const result: any = await query(`{ users(first: 3) { nodes { id } edges { cursor node { id name } } pageInfo { hasNextPage endCursor } } }`);
+    expect(result.errors).toBeUndefined();
+    const { nodes, edges, pageInfo } = result.data.users;
+    expect(edges.map((edge: any) => edge.node.id)).toEqual(['1', '2', '3']);
+    expect(nodes).toEqual(edges.map((edge: any) => ({ id: edge.node.id })));
+    expect(edges[0].node.name).toBe('Ada Lovelace');
+    expect(pageInfo).toEqual({ hasNextPage: true, endCursor: edges[2].cursor });
+    const next: any = await query(`query($after: String) { users(first: 2, after: $after) { edges { node { id } } } }`, { after: edges[1].cursor });
+    expect(next.data.users.edges.map((edge: any) => edge.node.id)).toEqual(['3', '4']);
+  });
 });
 
 describe('me', () => {

@@ -99,18 +99,78 @@ export function parsePage(args: PageArgs, bounds: PageBounds, cursorPrefix: stri
   return { take, afterId };
 }
 
+/** One row of a Relay-style connection: the row and the cursor that continues after it. */
+export interface Edge<Row> {
+  cursor: string;
+  node: Row;
+}
+
+/**
+ * A page as every connection field returns it: `nodes` for clients that only want the rows, and
+ * Relay-style `edges { cursor node }` for clients whose caches merge pages by cursor (Apollo
+ * Client's `relayStylePagination()` keeps only the last page without them).
+ */
+export interface Connection<Row> {
+  nodes: Row[];
+  edges: Edge<Row>[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
 /**
  * Builds a page from rows fetched with `take + 1`: the extra row only tells whether there is a
- * next page and is not returned.
+ * next page and is not returned. The cursor of each row is `cursorOf(row)`, or for id-ordered
+ * lists `encodeCursor(prefix, row.id)` when a prefix is given.
  */
-export function toConnection<Row extends { id: number }>(rows: Row[], page: Page, cursorPrefix: string) {
+export function toConnection<Row extends { id: number }>(rows: Row[], page: Pick<Page, 'take'>, cursorPrefix: string): Connection<Row>;
+export function toConnection<Row>(rows: Row[], page: Pick<Page, 'take'>, cursorOf: (row: Row) => string): Connection<Row>;
+export function toConnection<Row>(rows: Row[], page: Pick<Page, 'take'>, cursor: string | ((row: Row) => string)): Connection<Row> {
+  const cursorOf = typeof cursor === 'string' ? (row: Row) => encodeCursor(cursor, (row as { id: number }).id) : cursor;
   const nodes = rows.slice(0, page.take);
-  const last = nodes.at(-1);
+  const edges = nodes.map((node) => ({ cursor: cursorOf(node), node }));
   return {
     nodes,
+    edges,
     pageInfo: {
       hasNextPage: rows.length > page.take,
-      endCursor: last ? encodeCursor(cursorPrefix, last.id) : null,
+      endCursor: edges.at(-1)?.cursor ?? null,
     },
   };
+}
+
+// --- Keyset pagination: newest first ------------------------------------------------------------
+
+/** Where a newest-first list continues: after the row with this (createdAt, id), exclusive. */
+export interface KeysetPosition {
+  createdAt: Date;
+  id: number;
+}
+
+export interface KeysetPage {
+  take: number;
+  /** The position to continue after, or null for the first page. */
+  after: KeysetPosition | null;
+}
+
+/** Cursors of newest-first lists: base64url of `<prefix>:<createdAt epoch ms>:<id>`, opaque to clients. */
+export function encodeKeysetCursor(prefix: string, position: KeysetPosition): string {
+  return Buffer.from(`${prefix}:${position.createdAt.getTime()}:${position.id}`).toString('base64url');
+}
+
+/**
+ * `first`/`after` of a list ordered by (createdAt DESC, id DESC). A position rather than an id,
+ * so the next page is one index range scan (`(created_at, id) < (…)`) however deep it is, and
+ * rows added meanwhile never shift the page (they are newer, so before it).
+ */
+export function parseKeysetPage(args: PageArgs, bounds: PageBounds, cursorPrefix: string): KeysetPage {
+  const take = args.first ?? bounds.defaultSize;
+  requireInt(take, 'first', { min: 1, max: bounds.maxSize });
+  if (args.after === undefined || args.after === null) return { take, after: null };
+  const [prefix, ms, id, ...rest] = Buffer.from(args.after, 'base64url').toString('utf8').split(':');
+  const afterId = tryParseId(id);
+  const time = /^\d{1,15}$/.test(ms ?? '') ? Number(ms) : Number.NaN;
+  const createdAt = new Date(time);
+  if (prefix !== cursorPrefix || rest.length > 0 || afterId === null || Number.isNaN(createdAt.getTime())) {
+    throw badUserInput('after is not a cursor returned by this field', 'after');
+  }
+  return { take, after: { createdAt, id: afterId } };
 }

@@ -100,3 +100,76 @@ export function createTopPerKeyLoader<Row>(
     { cacheKey: (request) => `${request.key}:${request.first}` },
   );
 }
+
+/** A page of a per-key newest-first list: up to `limit` rows of `key` after `after` (exclusive). */
+export interface KeysetKey {
+  key: number;
+  limit: number;
+  after: { createdAt: Date; id: number } | null;
+}
+
+export interface KeysetPerKeyQuery {
+  /** Table name as in the database (after @@map). */
+  table: string;
+  /** The column the lists hang off, e.g. product_id. */
+  keyColumn: string;
+  /** Result field → column, e.g. { productId: 'product_id', createdAt: 'created_at' }. */
+  columns: Readonly<Record<string, string>>;
+  /** The timestamp (timestamptz) column the list is newest first by; `id` breaks ties. */
+  createdAtColumn: string;
+}
+
+/**
+ * Every request of a batch in one SQL statement, each with its own key, page size and position:
+ * the requests are unnested into rows, and a LATERAL subquery reads each one's page as a range
+ * of the (key, created_at DESC, id DESC) index: `(created_at, id) < (after)` then LIMIT, so a
+ * deep page costs what the first does. A first page starts after `infinity`.
+ */
+function keysetStatement(query: KeysetPerKeyQuery, requests: readonly KeysetKey[]) {
+  const identifiers = [query.table, query.keyColumn, query.createdAtColumn, ...Object.values(query.columns)];
+  for (const name of identifiers) {
+    if (!IDENTIFIER.test(name)) throw new Error(`keysetStatement: "${name}" is not a plain identifier`);
+  }
+  const select = Object.entries(query.columns)
+    .map(([field, column]) => `page."${column}" AS "${field}"`)
+    .join(', ');
+  const at = `"${query.createdAtColumn}"`;
+  const text =
+    `SELECT ${select}, request."i"::int AS "__request" ` +
+    `FROM unnest($1::int[], $2::timestamptz[], $3::int[], $4::int[]) WITH ORDINALITY AS request("key", "after_at", "after_id", "limit", "i") ` +
+    `CROSS JOIN LATERAL (` +
+    `SELECT * FROM "${query.table}" candidate WHERE candidate."${query.keyColumn}" = request."key" ` +
+    `AND (candidate.${at}, candidate."id") < (request."after_at", request."after_id") ` +
+    `ORDER BY candidate.${at} DESC, candidate."id" DESC LIMIT request."limit"` +
+    `) page ORDER BY request."i", page.${at} DESC, page."id" DESC`;
+  const values = [
+    requests.map((request) => request.key),
+    requests.map((request) => (request.after ? request.after.createdAt.toISOString() : 'infinity')),
+    requests.map((request) => request.after?.id ?? 0),
+    requests.map((request) => request.limit),
+  ] as const;
+  return { text, values };
+}
+
+/**
+ * A loader for "a page of the newest rows of each key, continuing after a cursor" (a product's
+ * reviews, a user's orders, by cursor). One statement per batch, whatever mix of keys, page sizes
+ * and positions it holds; rows in each request's order. `run` executes raw SQL on the service's
+ * own client (`db.$queryRawUnsafe`). Ask for one row more than the page to learn whether another
+ * page follows (see `toConnection`).
+ */
+export function createKeysetPerKeyLoader<Row>(
+  run: (text: string, ...values: unknown[]) => Promise<unknown[]>,
+  query: KeysetPerKeyQuery,
+) {
+  return createLoader<KeysetKey, Row[], string>(
+    async (requests) => {
+      const statement = keysetStatement(query, requests);
+      const rows = (await run(statement.text, ...statement.values)) as (Row & { __request: number })[];
+      const pages: Row[][] = requests.map(() => []);
+      for (const { __request, ...row } of rows) pages[Number(__request) - 1]?.push(row as Row);
+      return pages;
+    },
+    { cacheKey: (request) => `${request.key}:${request.limit}:${request.after ? `${request.after.createdAt.getTime()}:${request.after.id}` : ''}` },
+  );
+}

@@ -103,6 +103,22 @@ describe('queries', () => {
     expect(result.data?.products).toEqual({ nodes: [], pageInfo: { hasNextPage: false, endCursor: null } });
   });
 
+  it('offers the page as Relay-style edges beside nodes, each cursor continuing after its product', async () => {
+    const result: any = await harness.query(
+      `{ products(first: 3, category: BOOKS) { nodes { id } edges { cursor node { id name } } pageInfo { hasNextPage endCursor } } }`,
+    );
+    expect(result.errors).toBeUndefined();
+    const { nodes, edges, pageInfo } = result.data.products;
+    expect(edges.map((edge: any) => edge.node)).toEqual([1, 6, 11].map((n) => ({ id: String(n), name: expected(n).name })));
+    expect(nodes).toEqual([{ id: '1' }, { id: '6' }, { id: '11' }]);
+    expect(edges.map((edge: any) => Buffer.from(edge.cursor, 'base64url').toString())).toEqual(['product:1', 'product:6', 'product:11']);
+    expect(pageInfo).toEqual({ hasNextPage: true, endCursor: edges[2].cursor });
+    const next: any = await harness.query(`query($after: String) { products(first: 2, after: $after, category: BOOKS) { edges { node { id } } } }`, {
+      after: edges[0].cursor,
+    });
+    expect(next.data.products.edges).toEqual([{ node: { id: '6' } }, { node: { id: '11' } }]);
+  });
+
   it('fetches a page in one SQL statement', async () => {
     expect(await countStatements(() => harness.query(`{ products(first: 50, category: HOME) { nodes { ${FIELDS} } } }`))).toBe(1);
   });

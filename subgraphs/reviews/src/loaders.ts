@@ -1,4 +1,4 @@
-import { byKeys, createLoader, createTopPerKeyLoader, type TopPerKeyQuery } from '@commerce/service-kit';
+import { byKeys, createKeysetPerKeyLoader, createLoader, createTopPerKeyLoader, type KeysetPerKeyQuery, type TopPerKeyQuery } from '@commerce/service-kit';
 import type { PrismaClient, Review } from './generated/prisma/client.ts';
 
 export interface RatingStats {
@@ -28,6 +28,10 @@ const reviewsByProduct: TopPerKeyQuery = {
 };
 const reviewsByAuthor: TopPerKeyQuery = { ...reviewsByProduct, keyColumn: 'author_id' };
 
+// The same lists by cursor: a page after a (created_at, id) position, served by the same indexes.
+const reviewPagesByProduct: KeysetPerKeyQuery = { table: 'reviews', keyColumn: 'product_id', columns: REVIEW_COLUMNS, createdAtColumn: 'created_at' };
+const reviewPagesByAuthor: KeysetPerKeyQuery = { ...reviewPagesByProduct, keyColumn: 'author_id' };
+
 /** One SQL statement per batch; results in key order; null (or [] / zero stats) for misses. */
 export function createLoaders(db: PrismaClient) {
   const run = (text: string, ...values: unknown[]) => db.$queryRawUnsafe<unknown[]>(text, ...values);
@@ -39,6 +43,10 @@ export function createLoaders(db: PrismaClient) {
     reviewsByProductId: createTopPerKeyLoader<Review>(run, reviewsByProduct),
     /** Keyed by { key: authorId, first }. */
     reviewsByAuthorId: createTopPerKeyLoader<Review>(run, reviewsByAuthor),
+    /** reviewsConnection: keyed by { key: productId, limit, after }. */
+    reviewPagesByProductId: createKeysetPerKeyLoader<Review>(run, reviewPagesByProduct),
+    /** reviewsConnection: keyed by { key: authorId, limit, after }. */
+    reviewPagesByAuthorId: createKeysetPerKeyLoader<Review>(run, reviewPagesByAuthor),
     ratingStatsByProductId: createLoader<number, RatingStats>(async (productIds) => {
       const groups = await db.review.groupBy({
         by: ['productId'],

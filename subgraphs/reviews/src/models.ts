@@ -10,5 +10,8 @@ export interface ProductRef {
   id: number;
 }
 
-/** Bounds of the `reviews(first)` lists on User and Product. */
+/** Bounds of the `reviews(first)` lists and `reviewsConnection(first)` pages on User and Product. */
 export const REVIEW_LIST = { defaultSize: 20, maxSize: 100 } as const;
+
+/** Prefix of the cursors of `reviewsConnection`: a (createdAt, id) position, newest first. */
+export const REVIEW_CURSOR = 'review';
