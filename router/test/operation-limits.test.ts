@@ -324,9 +324,17 @@ describe('operation limits: nodes', () => {
     expect(smaller({ query })).toBeNull();
   });
 
+  it('prices a connection’s Relay-style edges like its nodes (sizedFields names both)', () => {
+    const tight = guardWith({ maxNodes: 100 });
+    expect(tight({ query: '{ products(first: 100) { edges { cursor node { id } } } }' })).toBeNull();
+    expect(tight({ query: '{ products(first: 100) { nodes { id } edges { cursor node { id } } } }' })?.extensions).toEqual(tooComplex('nodes', 100, 200));
+    expect(tight({ query: '{ product(id: "1") { reviewsConnection(first: 60) { edges { node { id } } nodes { id } } } }' })?.extensions).toEqual(tooComplex('nodes', 100, 120));
+    expect(tight({ query: '{ me { ordersConnection(first: 50) { edges { cursor node { id } } nodes { id } } } }' })).toBeNull();
+  });
+
   it('reads @listSize from the supergraph, and enforces requireOneSlicingArgument when set', () => {
     const sizes = readListSizes(supergraphSdl);
-    expect(sizes.get('Query')?.get('products')).toEqual({ assumedSize: 20, slicingArguments: ['first'], sizedFields: ['nodes'], requireOneSlicingArgument: false });
+    expect(sizes.get('Query')?.get('products')).toEqual({ assumedSize: 20, slicingArguments: ['first'], sizedFields: ['nodes', 'edges'], requireOneSlicingArgument: false });
     expect(sizes.get('Order')?.get('items')).toEqual({ assumedSize: 50, slicingArguments: [], sizedFields: [], requireOneSlicingArgument: true });
     const strict = supergraphSdl.replace(
       /(products\(first: Int, after: String, category: Category\): ProductConnection![^\n]*requireOneSlicingArgument: )false/,
