@@ -44,6 +44,15 @@ const routerEnv = z.object({
   IDE: booleanFlag.optional(),
   REDIS_URL: redisUrl,
 
+  // --- Persisted operations (persisted.ts) and the storefront's build (storefront.ts)
+  /** Path to an Apollo persisted-query manifest (clients/web/persisted-query-manifest.json); default none. */
+  PERSISTED_OPERATIONS: z.string().min(1).optional(),
+  /** apq: anything runs, manifest ids too; safelist: only the manifest's operations. */
+  PERSISTED_OPERATIONS_MODE: z.enum(['apq', 'safelist']).default('apq'),
+  /** The storefront's build folder (clients/web/dist), served at /shop/; default: not served. */
+  WEB_DIST: z.string().min(1).optional(),
+  // --- end persisted operations and storefront
+
   // Identity: bearer tokens verified with jose.
   AUTH_JWKS_URL: optionalUrl,
   AUTH_PUBLIC_KEY: z.string().min(1).optional(),
@@ -126,6 +135,9 @@ export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), s
   if (env && (algorithms.length === 0 || unsafe.length > 0)) {
     problems.push(`  - AUTH_ALGORITHMS: only asymmetric JWS algorithms are accepted (${[...ASYMMETRIC_ALGORITHMS].join(', ')}); got "${env.AUTH_ALGORITHMS}"`);
   }
+  if (env?.PERSISTED_OPERATIONS_MODE === 'safelist' && !env.PERSISTED_OPERATIONS) {
+    problems.push('  - PERSISTED_OPERATIONS_MODE: safelist needs PERSISTED_OPERATIONS (the manifest of the operations to allow)');
+  }
   if (env?.AUTH_JWKS_URL && env.AUTH_PUBLIC_KEY) {
     problems.push('  - AUTH_PUBLIC_KEY: set either AUTH_JWKS_URL or AUTH_PUBLIC_KEY, not both');
   }
@@ -162,6 +174,9 @@ export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), s
     introspection: env.INTROSPECTION ?? env.NODE_ENV !== 'production',
     ide: env.IDE ?? env.NODE_ENV !== 'production',
     redisUrl: env.REDIS_URL,
+    /** A manifest path to read at start, and the mode; null when PERSISTED_OPERATIONS is unset. */
+    persistedOperations: env.PERSISTED_OPERATIONS ? { path: env.PERSISTED_OPERATIONS, mode: env.PERSISTED_OPERATIONS_MODE } : null,
+    webDist: env.WEB_DIST ?? null,
     auth: {
       jwksUrl: env.AUTH_JWKS_URL,
       publicKey: env.AUTH_PUBLIC_KEY,

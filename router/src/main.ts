@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, createLogger, runProcess } from '@commerce/service-kit/core';
 import { loadRouterEnv, missingSigningSecrets } from './env.ts';
+import { loadManifest } from './persisted.ts';
 import { resolveEndpoints, startRouter, subgraphsOf } from './router.ts';
 
 const bootLogger = createLogger('router');
@@ -33,6 +34,9 @@ async function serve(): Promise<void> {
         `Invalid configuration:\n${missing.map((variable) => `  - ${variable}: is required: the secret the router signs this subgraph's requests with (the subgraph gets the same one; \`npm start\` makes development ones)`).join('\n')}`,
       );
     }
+    // --- Persisted operations: the manifest is read once; a bad one stops the start, named.
+    const persisted = env.persistedOperations ? { manifest: await loadManifest(env.persistedOperations.path), mode: env.persistedOperations.mode } : null;
+    // --- end persisted operations
     const router = await startRouter({
       supergraphSdl,
       overrides: env.overrides,
@@ -44,6 +48,8 @@ async function serve(): Promise<void> {
       production: env.nodeEnv === 'production',
       introspection: env.introspection,
       ide: { enabled: env.ide },
+      ...(persisted ? { persistedOperations: persisted } : {}),
+      ...(env.webDist ? { storefront: { distDir: env.webDist } } : {}),
       subgraphTimeoutMs: env.subgraphTimeoutMs,
       subgraphMaxSockets: env.subgraphMaxSockets,
       coalesceSubgraphQueries: env.coalesceSubgraphQueries,
@@ -60,6 +66,8 @@ async function serve(): Promise<void> {
     if (!cluster.isWorker || cluster.worker?.id === 1) {
       for (const { name, url } of resolveEndpoints(supergraphSdl, env.overrides)) logger.info(`subgraph ${name} → ${url}`);
       logger.info(`router ready: send queries to ${router.graphqlUrl} (health: ${router.url}/health, readiness: ${router.url}/ready)`);
+      if (persisted) logger.info(`persisted operations: ${persisted.manifest.operations.length} in the manifest, mode ${persisted.mode}${persisted.mode === 'safelist' ? ' (nothing else runs)' : ''}`);
+      if (env.webDist) logger.info(`storefront: ${router.url}/shop/ (from ${env.webDist})`);
     }
     return { logger, stop: () => router.stop() };
   });

@@ -27,6 +27,8 @@ import { createSubgraphFetcher, type Fetcher, type SubgraphHealth } from './fetc
 import { createOperationGuard, DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.ts';
 import { createRateLimit, type RateLimitOptions } from './rate-limit.ts';
 import { ideHttpOptions, type IdeOptions } from './ide.ts';
+import { createPersistedOperations, type PersistedOperationsOptions } from './persisted.ts';
+import { storefrontRoutes, type StorefrontOptions } from './storefront.ts';
 
 export interface SubgraphEndpoint {
   name: string;
@@ -79,6 +81,12 @@ export interface RouterOptions {
   trustProxyHops?: number;
   /** The GraphQL IDE at / and, for browsers, /graphql (ide.ts): on in development, off in production unless enabled. */
   ide?: IdeOptions;
+  // --- Persisted operations (persisted.ts) and the storefront's build at /shop/ (storefront.ts)
+  /** A manifest of first-party operations; in `safelist` mode nothing else runs. Default: none. */
+  persistedOperations?: PersistedOperationsOptions;
+  /** Serve the storefront's static build at /shop/ (WEB_DIST). Default: not served. */
+  storefront?: StorefrontOptions;
+  // --- end persisted operations and storefront
 }
 
 export const DEFAULT_AUTH: Omit<AuthOptions, 'jwksUrl' | 'publicKey'> = {
@@ -251,6 +259,12 @@ export async function startRouter(options: RouterOptions & Partial<Omit<ListenOp
     limits: { ...DEFAULT_OPERATION_LIMITS, ...options.limits },
   });
 
+  // --- Persisted operations and the storefront's build (persisted.ts, storefront.ts)
+  const persisted = options.persistedOperations ? createPersistedOperations(options.persistedOperations) : null;
+  const ide = ideHttpOptions({ ...options.ide, production: options.production ?? false, logger });
+  const routes = { ...ide.routes, ...storefrontRoutes(options.storefront, logger) };
+  // --- end persisted operations and storefront
+
   const handler = createHttpHandler<RouterContext, RouterContext>({
     apollo,
     logger,
@@ -261,14 +275,18 @@ export async function startRouter(options: RouterOptions & Partial<Omit<ListenOp
     corsCredentials: options.corsCredentials ?? false,
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     // --- GraphQL IDE (ide.ts): the page at / and for browsers at /graphql, its assets at /ide/assets/
-    ...ideHttpOptions({ ...options.ide, production: options.production ?? false, logger }),
+    ...ide,
     // --- end GraphQL IDE
+    routes,
     // Before Apollo sees a request: who calls, whether they have budget left, and whether the
     // operation is within limits. A refusal here costs no parse, validation, plan or subgraph call.
     prepare: async (request) => {
       const authorization = request.raw.headers.authorization;
       const viewer = await authenticate(authorization);
       await rateLimit(viewer, request.clientIp);
+      // A manifest id becomes its text here (and in safelist mode, anything else is refused), so
+      // the limits below see the text Apollo will run.
+      persisted?.(request);
       const operation = await operationOf(request, apollo);
       if (operation) {
         const rejection = guard(operation);
