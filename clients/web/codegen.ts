@@ -3,8 +3,9 @@
  * run it): everything the storefront generates from the supergraph and its own operations, into
  * src/generated/ (git-ignored).
  *
- * 1. schema.graphql: the API schema clients see, from router/supergraph.graphql (what the router
- *    serves, without federation's machinery), so types never need a running router.
+ * 1. schema.graphqls: the API schema clients see, from router/supergraph.graphql (what the router
+ *    serves, without federation's machinery), so types never need a running router. (.graphqls:
+ *    schema:check reads every .graphql file under src/ as a client operation.)
  * 2. graphql/: GraphQL Code Generator's client preset over src/**\/*.graphql: a typed document
  *    per operation, with `__typename` in every selection (Apollo Client's cache needs it, and the
  *    persisted text must be exactly what runs) and the operation's id in `__meta__.hash`.
@@ -51,12 +52,12 @@ async function main(): Promise<void> {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const apiSchema = Supergraph.build(readFileSync(SUPERGRAPH, 'utf8')).apiSchema().toGraphQLJSSchema();
-  writeFileSync(`${out}schema.graphql`, `# The supergraph's API schema (generated from router/supergraph.graphql by codegen.ts).\n${printSchema(apiSchema)}\n`);
+  writeFileSync(`${out}schema.graphqls`, `# The supergraph's API schema (generated from router/supergraph.graphql by codegen.ts).\n${printSchema(apiSchema)}\n`);
 
   await generate(
     {
       cwd: root,
-      schema: 'src/generated/schema.graphql',
+      schema: 'src/generated/schema.graphqls',
       documents: ['src/**/*.graphql', '!src/generated/**'],
       silent: true,
       noSilentErrors: true,

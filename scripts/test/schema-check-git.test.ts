@@ -130,4 +130,12 @@ describe('the repository itself', () => {
     expect(result.out).toMatch(/client operations \(\d+ in \d+ file\(s\)\)\n {2}✓ all valid against the new API schema/);
     expect(result.out).toContain('✓ schema check passed');
   });
+
+  it('validates the storefront’s operations (clients/web/src) by default, beside router/operations', async () => {
+    const options = parseOptions(['--base-file', SUPERGRAPH_FILE]);
+    if (!options) throw new Error('--help');
+    const report = await runSchemaCheck(options);
+    expect(report.operations.problems).toEqual([]);
+    expect(report.operations.files).toEqual(expect.arrayContaining(['router/operations/product-page.graphql', 'clients/web/src/product/product.graphql', 'clients/web/src/orders/orders.graphql']));
+  });
 });

@@ -33,6 +33,8 @@ export interface FixtureOptions {
   committed?: 'fresh' | 'before' | 'none';
   /** router/operations/<file> → document. */
   operations?: Record<string, string>;
+  /** clients/web/src/<file> → document: the storefront's operations, the other default folder. */
+  storefront?: Record<string, string>;
   /** router/schema-approvals.json contents (JSON-serialised unless a string). */
   approvals?: unknown;
 }
@@ -72,6 +74,7 @@ export async function writeProject(options: FixtureOptions = {}, dir?: string): 
   const committed = options.committed ?? 'fresh';
   if (committed !== 'none') await write('router/supergraph.graphql', composeSchemas(root, committed === 'fresh' ? after : before));
   for (const [file, text] of Object.entries(options.operations ?? {})) await write(`router/operations/${file}`, text);
+  for (const [file, text] of Object.entries(options.storefront ?? {})) await write(`clients/web/src/${file}`, text);
   if (options.approvals !== undefined) {
     const text = typeof options.approvals === 'string' ? options.approvals : JSON.stringify(options.approvals, null, 2);
     await write('router/schema-approvals.json', text);

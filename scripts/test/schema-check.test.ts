@@ -315,6 +315,39 @@ describe('client operations', () => {
     ]);
   });
 
+  it('checks the storefront’s operations too: a subgraph change that breaks one fails, naming it and its file', async () => {
+    const dir = await project({
+      after: { catalog: withoutLegacyCode },
+      operations: { 'review.graphql': 'query Review { review(id: "1") { rating } }\n' },
+      storefront: {
+        'catalogue/tile.graphql': TILE,
+        // What the storefront's codegen writes there: the API schema (.graphqls) is not an operation.
+        'generated/schema.graphqls': 'type Query { product(id: ID!): Product }\n',
+      },
+    });
+    const report = await check(dir);
+    expect(report.exitCode).toBe(1);
+    expect(report.operations).toEqual({
+      files: ['router/operations/review.graphql', 'clients/web/src/catalogue/tile.graphql'],
+      count: 2,
+      validated: true,
+      problems: [{ operation: 'ProductTile', file: 'clients/web/src/catalogue/tile.graphql', line: 5, message: 'Cannot query field "legacyCode" on type "Product".' }],
+    });
+    expect(report.changes?.[0]).toMatchObject({ type: 'FIELD_REMOVED', path: 'Product.legacyCode', usedBy: [{ operation: 'ProductTile', file: 'clients/web/src/catalogue/tile.graphql' }] });
+
+    const result = cli(['--config', join(dir, 'supergraph.yaml'), '--base-file', join(dir, 'base.graphql')]);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('used by ProductTile (clients/web/src/catalogue/tile.graphql)');
+  });
+
+  it('passes the storefront’s operations that still validate, and reads no client folder that does not exist', async () => {
+    const withStorefront = await check(await project({ storefront: { 'catalogue/tile.graphql': TILE } }));
+    expect(withStorefront.exitCode).toBe(0);
+    expect(withStorefront.operations).toEqual({ files: ['clients/web/src/catalogue/tile.graphql'], count: 1, validated: true, problems: [] });
+    const none = await check(await project());
+    expect(none.operations).toEqual({ files: [], count: 0, validated: true, problems: [] });
+  });
+
   it('takes the operation folders from --operations, and exits 2 on a missing one', async () => {
     const dir = await project({
       after: { catalog: withoutLegacyCode },

@@ -9,8 +9,12 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Client operation folders checked when no --operations is given; a new client adds its folder here. */
-export const DEFAULT_OPERATION_DIRS = ['router/operations'];
+/**
+ * Client operation folders checked when no --operations is given; a new client adds its folder
+ * here. The storefront's operations live beside its components (clients/web/src/**\/*.graphql), so
+ * a subgraph change that breaks the storefront fails the check.
+ */
+export const DEFAULT_OPERATION_DIRS = ['router/operations', 'clients/web/src'];
 export const DEFAULT_SUPERGRAPH = 'router/supergraph.graphql';
 export const DEFAULT_APPROVALS = 'router/schema-approvals.json';
 
