@@ -207,6 +207,24 @@ describe.skipIf(!HAS_CHROMIUM)('the storefront in headless Chromium, against a s
     expect(problems).toEqual([]);
   });
 
+  it('also works against a router that has no manifest: each operation is registered once, as an automatic persisted query', async () => {
+    const plain = await graph.startRouter({ persistedOperations: undefined, storefront: { distDir: WEB_DIST } });
+    try {
+      const before = sent.length;
+      const visitor = await context.newPage();
+      await visitor.goto(`${plain.url}/shop/#/product/2`);
+      await expect.poll(() => visitor.getByTestId('review').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+      await visitor.reload();
+      await expect.poll(() => visitor.getByTestId('review').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+      await visitor.close();
+      const bodies = sent.slice(before).filter((body) => body.operationName === 'ProductDetails');
+      // Hash alone (not found), hash with the text (registered), then hash alone (found) after the reload.
+      expect(bodies.map((body) => typeof body.query)).toEqual(['undefined', 'string', 'undefined']);
+    } finally {
+      await plain.stop();
+    }
+  });
+
   it('is behind a router that refuses any operation not in the manifest, and runs the manifest’s', async () => {
     const post = (body: unknown) =>
       fetch(graph.router.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', origin: graph.router.url }, body: JSON.stringify(body) });
