@@ -1,0 +1,46 @@
+// `_entities` with its representations in no particular order, by either key: the router maps
+// answers back by position, so a loader returning rows in any order but the keys' would give one
+// user another's name or email. Ascending ids (what most tests send) would never show it.
+import { ADMIN } from '@commerce/service-kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { User } from '../src/generated/prisma/client.ts';
+import { accountsHarness, type Query } from './support.ts';
+
+let harness: Awaited<ReturnType<typeof accountsHarness>>['harness'];
+let query: Query;
+
+beforeAll(async () => {
+  ({ harness, query } = await accountsHarness());
+});
+afterAll(() => harness?.close());
+
+const shape = (row: User | null) => row && { id: String(row.id), email: row.email, name: row.name, createdAt: row.createdAt.toISOString() };
+
+describe('User entities in shuffled key order', () => {
+  it('answers ids and emails mixed, repeated and unknown, each with its own row, in the order asked', async () => {
+    const reps = [
+      { id: '42' },
+      { email: 'user7@example.com' },
+      { id: '3' },
+      { id: '999' },
+      { email: 'USER31@example.com' },
+      { email: 'nobody@example.com' },
+      { id: '42' },
+      { email: 'user2@example.com' },
+      { id: '50' },
+      { id: '1' },
+    ];
+    const result = await query(`query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id email name createdAt } } }`, {
+      reps: reps.map((rep) => ({ __typename: 'User', ...rep })),
+    }, { viewer: ADMIN });
+    expect(result.errors).toBeUndefined();
+    // The service's own rows, one key at a time (no loader).
+    const want = await Promise.all(
+      reps.map(async (rep) =>
+        shape('id' in rep ? await harness.client.user.findUnique({ where: { id: Number(rep.id) } }) : await harness.client.user.findUnique({ where: { email: rep.email!.toLowerCase() } })),
+      ),
+    );
+    expect(want.filter((u) => u === null)).toHaveLength(2);
+    expect(result.data?._entities).toEqual(want);
+  });
+});
