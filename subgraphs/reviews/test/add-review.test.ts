@@ -77,7 +77,13 @@ describe('addReview', () => {
     );
     // Product 176 has no seeded reviews.
     expect(stats.data?._entities).toEqual([{ averageRating: 11 / 9, reviewCount: 9 }]);
-    expect(11 / 9).not.toBe(Number('1.2222222222222222'));
+    // What SQL's AVG makes of the same rows, through the service's own database: a different
+    // number, so the answer above really is the exact quotient and not the database's mean.
+    const [sql] = await harness.client.$queryRawUnsafe<{ avg: string }[]>('SELECT AVG(rating)::text AS avg FROM reviews WHERE product_id = 176');
+    const prismaAvg = await harness.client.review.aggregate({ where: { productId: 176 }, _avg: { rating: true } });
+    expect(sql?.avg).toBe('1.2222222222222222');
+    expect(stats.data?._entities[0].averageRating).not.toBe(Number(sql?.avg));
+    expect(stats.data?._entities[0].averageRating).not.toBe(prismaAvg._avg.rating);
   });
 
   it('refuses a product its catalogue replica does not hold with NOT_FOUND, and stores nothing', async () => {
