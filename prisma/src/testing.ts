@@ -2,9 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { openDatabase, openPGlite, type PGliteDatabase } from './database.ts';
 import { migrate, readMigrations } from './migrate.ts';
 import { deprovision, generatePassword, provision, serviceNames, urlFor } from './provision.ts';
+
+export { CLUSTER_DIR_PREFIX, passwordClusterUnavailable, startPasswordCluster, sweepAbandonedClusters, type PasswordCluster } from './test-cluster.ts';
 
 /**
  * A fresh in-memory PGlite database with the service's committed migrations applied.
@@ -79,7 +82,7 @@ export async function provisionTestServices(
   adminUrl: string,
   services: readonly { name: string; migrationsDir: string }[],
 ): Promise<ProvisionedTestServices> {
-  await sweepAbandoned(adminUrl, services.map((s) => s.name));
+  await sweepAbandoned(adminUrl);
   const prefix = `t${process.pid}_${randomBytes(3).toString('hex')}`;
   const names = services.map((s) => s.name);
   const passwords = new Map<string, string>();
@@ -116,23 +119,37 @@ export async function provisionTestServices(
 
 /**
  * afterAll drops a run's databases even when its tests fail; a run that was killed never gets
- * there. Its databases carry its process id, so the next run drops those whose process is gone.
+ * there. Its databases and roles carry its process id, so the next run drops every database and
+ * role of each prefix whose process is gone (whichever services that run had).
  */
-async function sweepAbandoned(adminUrl: string, services: readonly string[]): Promise<void> {
-  const admin = await openDatabase({ service: 'sweeper', kind: 'postgres', url: adminUrl, pool: { max: 1 } });
-  let prefixes: string[];
+async function sweepAbandoned(adminUrl: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
   try {
-    const rows = await admin.withSession((s) =>
-      s.query<{ prefix: string; pid: string }>(
-        `SELECT DISTINCT substring(datname from '^(t[0-9]+_[0-9a-f]{6})_') AS prefix, substring(datname from '^t([0-9]+)_') AS pid
-           FROM pg_database WHERE datname ~ '^t[0-9]+_[0-9a-f]{6}_'`,
-      ),
+    const { rows } = await admin.query<{ prefix: string }>(
+      `SELECT DISTINCT substring(name from '^(t[0-9]+_[0-9a-f]{6})_') AS prefix
+         FROM (SELECT datname AS name FROM pg_database UNION ALL SELECT rolname FROM pg_roles) names
+        WHERE name ~ '^t[0-9]+_[0-9a-f]{6}_'`,
     );
-    prefixes = rows.filter((row) => !isAlive(Number(row.pid))).map((row) => row.prefix);
+    const dead = rows.map((row) => row.prefix).filter((prefix) => !isAlive(Number(/^t(\d+)_/.exec(prefix)![1])));
+    for (const prefix of dead) {
+      const like = `${prefix}\\_%`;
+      const databases = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [like]);
+      for (const { datname } of databases.rows) await admin.query(`DROP DATABASE IF EXISTS ${ident(datname)} WITH (FORCE)`);
+      const roles = await admin.query<{ rolname: string }>(`SELECT rolname FROM pg_roles WHERE rolname LIKE $1`, [like]);
+      for (const { rolname } of roles.rows) {
+        // Privileges granted on other databases (the maintenance one) would block DROP ROLE.
+        await admin.query(`DROP OWNED BY ${ident(rolname)}`);
+        await admin.query(`DROP ROLE ${ident(rolname)}`);
+      }
+    }
   } finally {
-    await admin.close();
+    await admin.end();
   }
-  for (const prefix of prefixes) await deprovision(adminUrl, prefix, services);
+}
+
+function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 function isAlive(pid: number): boolean {
