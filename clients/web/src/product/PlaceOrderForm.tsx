@@ -1,3 +1,4 @@
+import { CombinedGraphQLErrors } from '@apollo/client/errors';
 import { useMutation, useQuery } from '@apollo/client/react';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Failure } from '../Failure.tsx';
@@ -33,11 +34,15 @@ export function PlaceOrderForm({ productId, stock }: { productId: string; stock:
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    // A new attempt unless the last one failed without an answer (then the same key is safe to resend).
+    // A new attempt unless the last one got no answer (lost on the way): resending its key can
+    // never place a second order. An answer, order or refusal, ends the attempt.
     attempt.current ??= newIdempotencyKey();
     const idempotencyKey = attempt.current;
-    const result = await placeOrder({ variables: { input: { items: [{ productId, quantity }], idempotencyKey } } }).catch(() => null);
-    if (result?.data) attempt.current = null;
+    const answered = await placeOrder({ variables: { input: { items: [{ productId, quantity }], idempotencyKey } } }).then(
+      () => true,
+      (failure: unknown) => CombinedGraphQLErrors.is(failure),
+    );
+    if (answered) attempt.current = null;
   };
 
   return (
@@ -45,7 +50,17 @@ export function PlaceOrderForm({ productId, stock }: { productId: string; stock:
       <form onSubmit={submit} className="order-form">
         <label>
           Quantity{' '}
-          <input type="number" min={1} max={100} value={quantity} onChange={(event) => setQuantity(Math.max(1, Math.min(100, Number(event.target.value) || 1)))} />
+          <input
+            type="number"
+            min={1}
+            max={100}
+            value={quantity}
+            onChange={(event) => {
+              // Other items are another order: the same key with them would be a CONFLICT.
+              attempt.current = null;
+              setQuantity(Math.max(1, Math.min(100, Number(event.target.value) || 1)));
+            }}
+          />
         </label>
         <button type="submit" disabled={loading}>
           {loading ? 'Placing…' : 'Place order'}
