@@ -50,7 +50,8 @@ export function conflict(message: string, field?: string): GraphQLError {
 
 interface PrismaLikeError {
   code: string;
-  meta?: { target?: unknown; modelName?: unknown };
+  /** `target` from Prisma's own engine; with a driver adapter (always, here) the fields are in the adapter's cause. */
+  meta?: { target?: unknown; modelName?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: unknown } } } };
 }
 
 function isPrismaKnownError(error: unknown): error is PrismaLikeError {
@@ -72,7 +73,7 @@ export function translateDatabaseError(error: unknown): never {
   if (error instanceof GraphQLError) throw error;
   if (isPrismaKnownError(error)) {
     if (error.code === 'P2002') {
-      const target = error.meta?.target;
+      const target = error.meta?.target ?? error.meta?.driverAdapterError?.cause?.constraint?.fields;
       const field = Array.isArray(target) ? target.join(',') : typeof target === 'string' ? target : undefined;
       throw conflict(`A record with this ${field ?? 'value'} already exists`, field);
     }
