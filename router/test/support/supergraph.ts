@@ -160,6 +160,7 @@ export async function startSupergraph(options: SupergraphOptions = {}) {
       overrides: new Map([...overrides, ...(extra.overrides ?? [])]),
     });
   const router: RunningRouter = await routerOver();
+  const closedDatabases = new Set<Database>();
 
   return {
     router,
@@ -231,6 +232,14 @@ export async function startSupergraph(options: SupergraphOptions = {}) {
       const service = services.get(name)!;
       service.running = await start(name, service.definition, service.database, service.port, relay);
     },
+    /** What a router process needs to serve these subgraphs, as production sets it: SUBGRAPH_<NAME>_URL and <NAME>_SIGNING_SECRET. */
+    routerEnvironment: (): Record<string, string> => ({ ...Object.fromEntries(overrides), ...Object.fromEntries(signingSecrets) }),
+    /** Closes a service's database under its running subgraph, as if the database went away mid-run. */
+    async closeDatabase(name: SubgraphName) {
+      const service = services.get(name)!;
+      await service.database.close();
+      closedDatabases.add(service.database);
+    },
     /** The running subgraph (its client, relay, events status). */
     service(name: SubgraphName) {
       const running = services.get(name)?.running;
@@ -253,7 +262,7 @@ export async function startSupergraph(options: SupergraphOptions = {}) {
         await router.stop();
         for (const service of services.values()) {
           await service.running?.stop();
-          await service.database.close();
+          if (!closedDatabases.has(service.database)) await service.database.close();
         }
         for (const transport of transports) await transport.close();
       } finally {
