@@ -1,7 +1,7 @@
 // The default base (git merge-base HEAD main) and its fallbacks, on throw-away repositories in
 // the temp dir, plus the real repository checked against its own committed supergraph.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,12 +123,54 @@ describe('base revision from git', () => {
 });
 
 describe('the repository itself', () => {
-  it('passes schema:check against its own committed supergraph', () => {
+  let scratch: string;
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'schema-check-repo-'));
+  });
+  afterAll(() => rm(scratch, { recursive: true, force: true }));
+
+  /** The committed supergraph with `from` replaced by `to`: a base revision that differs in one known way. */
+  async function baseFile(name: string, from: string, to: string): Promise<string> {
+    const file = join(scratch, name);
+    await writeFile(file, edit(await readFile(SUPERGRAPH_FILE, 'utf8'), from, to));
+    return file;
+  }
+  const runAgainst = async (base: string) => {
+    const options = parseOptions(['--base-file', base]);
+    if (!options) throw new Error('--help');
+    return runSchemaCheck(options);
+  };
+
+  it('passes every check of schema:check (composition, freshness, operations, conventions), with no change against its own supergraph', async () => {
     const result = cli(['--base-file', SUPERGRAPH_FILE]);
     expect(result.err).toBe('');
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/client operations \(\d+ in \d+ file\(s\)\)\n {2}✓ all valid against the new API schema/);
     expect(result.out).toContain('✓ schema check passed');
+    const report = await runAgainst(SUPERGRAPH_FILE);
+    expect(report).toMatchObject({ exitCode: 0, composition: { ok: true, problems: [] }, supergraph: { upToDate: true }, changes: [], lint: [] });
+    expect(report.operations.problems).toEqual([]);
+  });
+
+  it('finds a field the real supergraph removed against a base that had it: breaking, unapproved, failed', async () => {
+    const base = await baseFile('with-legacy.graphql', '  inStock: Boolean @join__field(graph: INVENTORY)\n', '  inStock: Boolean @join__field(graph: INVENTORY)\n  legacyCode: String @join__field(graph: INVENTORY)\n');
+    const report = await runAgainst(base);
+    expect(report.exitCode).toBe(1);
+    expect(report.changes?.map(({ type, path, criticality, status, subgraphs, usedBy }) => ({ type, path, criticality, status, subgraphs, usedBy }))).toEqual([
+      { type: 'FIELD_REMOVED', path: 'Product.legacyCode', criticality: 'BREAKING', status: 'failed', subgraphs: ['inventory'], usedBy: [] },
+    ]);
+    const result = cli(['--base-file', base]);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('Product.legacyCode');
+  });
+
+  it('finds a field the real supergraph added against a base without it: safe, passing', async () => {
+    const base = await baseFile('without-instock.graphql', '  inStock: Boolean @join__field(graph: INVENTORY)\n', '');
+    const report = await runAgainst(base);
+    expect(report.exitCode).toBe(0);
+    expect(report.changes?.map(({ type, path, criticality, status }) => ({ type, path, criticality, status }))).toEqual([
+      { type: 'FIELD_ADDED', path: 'Product.inStock', criticality: 'NON_BREAKING', status: 'safe' },
+    ]);
   });
 
   it('validates the storefront’s operations (clients/web/src) by default, beside router/operations', async () => {
