@@ -24,6 +24,8 @@ const routerEnv = z.object({
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   SUBGRAPH_MAX_SOCKETS: z.coerce.number().int().min(1).max(10_000).default(128),
   SUBGRAPH_COALESCE_QUERIES: booleanFlag.default(false),
+  /** One caller's same-tick queries to a subgraph sent as one request (merge.ts). */
+  SUBGRAPH_MERGE_FETCHES: booleanFlag.default(true),
   /** Router processes sharing the port (node:cluster); `auto` = one per core. */
   ROUTER_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1),
   /** Comma-separated browser origins allowed to call the router; `*` for any. */
@@ -160,6 +162,7 @@ export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), s
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
     subgraphMaxSockets: env.SUBGRAPH_MAX_SOCKETS,
     coalesceSubgraphQueries: env.SUBGRAPH_COALESCE_QUERIES,
+    mergeSubgraphFetches: env.SUBGRAPH_MERGE_FETCHES,
     workers: env.ROUTER_WORKERS === 'auto' ? availableParallelism() : env.ROUTER_WORKERS,
     corsOrigins,
     corsCredentials: env.CORS_CREDENTIALS,

@@ -77,17 +77,26 @@ const RETRYABLE_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AG
 /** Answers from a proxy or an overloaded subgraph that say "try again". A 500 is a bug: not retried. */
 const RETRYABLE_STATUSES = new Set([502, 503, 504]);
 
-interface BufferedResponse {
+/** A subgraph's whole answer, read into memory: what the router's data source works from. */
+export interface SubgraphResponse {
   status: number;
+  /** The reason phrase the subgraph sent (e.g. "Bad Request"). */
+  statusText: string;
   headers: IncomingHttpHeaders;
   body: string;
 }
+type BufferedResponse = SubgraphResponse;
 
 type FetcherInit = { method?: string; headers?: Record<string, string> | Headers; body?: string };
 
 export type Fetcher = (url: string, init?: FetcherInit) => Promise<Response>;
 
 export type SubgraphFetcher = Fetcher & {
+  /**
+   * The same exchange without a WHATWG Response: the router's data source takes the buffered
+   * answer as it is (status, headers, body text). `headers` are sent as given (lower-case names).
+   */
+  exchange(url: URL, method: string, headers: Record<string, string>, body: string): Promise<SubgraphResponse>;
   /** The breaker's state, for readiness. */
   health(): SubgraphHealth;
   destroy(): void;
@@ -158,7 +167,15 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
           responded = true;
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+          response.on('end', () =>
+            resolve({
+              status: response.statusCode ?? 502,
+              statusText: response.statusMessage ?? '',
+              headers: response.headers,
+              // One chunk is the common case for a small answer: no copy.
+              body: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'),
+            }),
+          );
           response.on('error', fail);
         },
       );
@@ -208,11 +225,7 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
     }
   };
 
-  const fetcher = async (input: string, init: FetcherInit = {}) => {
-    const url = new URL(input);
-    const method = init.method ?? 'POST';
-    const headers = flattenHeaders(init.headers);
-    const body = init.body;
+  const start = (url: URL, method: string, headers: Record<string, string>, body: string | undefined): Promise<BufferedResponse> => {
     let pending: Promise<BufferedResponse>;
     const key = options.coalesce && body !== undefined && isQuery(body) ? coalescingKey(url, headers, body) : null;
     if (key) {
@@ -226,11 +239,16 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
     } else {
       pending = exchange(url, method, headers, body, undefined);
     }
-    const response = await pending;
+    return pending;
+  };
+
+  const fetcher = async (input: string, init: FetcherInit = {}) => {
+    const response = await start(new URL(input), init.method ?? 'POST', flattenHeaders(init.headers), init.body);
     // Each caller gets its own Response: a body can be read only once.
-    return new Response(response.body, { status: response.status, headers: toHeaders(response.headers) });
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers: toHeaders(response.headers) });
   };
   return Object.assign(fetcher, {
+    exchange: (url: URL, method: string, headers: Record<string, string>, body: string) => start(url, method, headers, body),
     health: (): SubgraphHealth => ({ state: stateName(breaker.state), consecutiveFailures: counter.state }),
     destroy() {
       agent.destroy();

@@ -53,6 +53,7 @@ async function serve(): Promise<void> {
       subgraphTimeoutMs: env.subgraphTimeoutMs,
       subgraphMaxSockets: env.subgraphMaxSockets,
       coalesceSubgraphQueries: env.coalesceSubgraphQueries,
+      mergeSubgraphFetches: env.mergeSubgraphFetches,
       resilience: env.resilience,
       logger,
       corsOrigins: env.corsOrigins,

@@ -1,4 +1,4 @@
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import {
@@ -13,7 +13,6 @@ import {
   listen,
   maskError,
   redisReady,
-  signatureHeaders,
   type ListenOptions,
   type Logger,
   type PreparedRequest,
@@ -23,7 +22,8 @@ import {
 import type { GraphQLSchema } from 'graphql';
 import { createAuthenticator, type AuthOptions } from './auth.ts';
 import { overrideVariable, signingSecretVariable } from './env.ts';
-import { createSubgraphFetcher, type Fetcher, type SubgraphHealth } from './fetcher.ts';
+import { createSubgraphFetcher, type SubgraphHealth } from './fetcher.ts';
+import { guardedFields, SubgraphDataSource } from './merge.ts';
 import { createOperationGuard, DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.ts';
 import { createRateLimit, type RateLimitOptions } from './rate-limit.ts';
 import { ideHttpOptions, type IdeOptions } from './ide.ts';
@@ -73,6 +73,8 @@ export interface RouterOptions {
   subgraphMaxSockets?: number;
   /** Coalesce identical in-flight subgraph queries, never across callers (default off). */
   coalesceSubgraphQueries?: boolean;
+  /** Send one caller's same-tick queries to a subgraph as one request (merge.ts; default on). */
+  mergeSubgraphFetches?: boolean;
   resilience?: { retries?: number; breakerFailures?: number; breakerHalfOpenMs?: number };
   logger?: Logger;
   corsOrigins?: readonly string[] | '*';
@@ -101,22 +103,9 @@ export const DEFAULT_AUTH: Omit<AuthOptions, 'jwksUrl' | 'publicKey'> = {
 /** The identity the gateway's own requests carry (none are made today; health checks are off). */
 const GATEWAY_REQUEST: RequestInfo = { viewer: ANONYMOUS, requestId: 'router', clientIp: null };
 
-/** Tells each subgraph who is calling, in headers the router sets itself (client headers are never forwarded). */
-class IdentifiedDataSource extends RemoteGraphQLDataSource<RouterContext> {
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
-    const info = 'viewer' in context ? (context as RequestInfo) : GATEWAY_REQUEST;
-    for (const [name, value] of Object.entries(identityHeaders(info))) request.http?.headers.set(name, value);
-  }
-}
-
-/** Signs every request with the subgraph's secret over the exact bytes that are sent. */
-function signing(fetcher: Fetcher, secret: string): Fetcher {
-  return (url, init = {}) => {
-    const headers = { ...(init.headers as Record<string, string> | undefined) };
-    const { pathname, search } = new URL(url);
-    Object.assign(headers, signatureHeaders(secret, { method: init.method ?? 'POST', path: `${pathname}${search}`, headers, body: init.body ?? '' }));
-    return fetcher(url, { ...init, headers });
-  };
+/** Who calls, in headers the router sets itself (client headers are never forwarded to a subgraph). */
+function identityOf(context: Record<string, any> | undefined): Record<string, string> {
+  return identityHeaders(context && 'viewer' in context ? (context as RouterContext) : GATEWAY_REQUEST);
 }
 
 export function createRouter(options: RouterOptions) {
@@ -126,6 +115,8 @@ export function createRouter(options: RouterOptions) {
   const production = options.production ?? false;
   const endpoints = new Map(resolveEndpoints(options.supergraphSdl, options.overrides).map((e) => [e.name, e.url]));
   const fetchers = new Map<string, ReturnType<typeof createSubgraphFetcher>>();
+  const merge = options.mergeSubgraphFetches ?? true;
+  const guards = merge ? guardedFields(options.supergraphSdl) : undefined;
 
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
@@ -146,10 +137,16 @@ export function createRouter(options: RouterOptions) {
           (state === 'open' ? logger.warn : logger.info)(`circuit breaker of ${subgraph} is ${state}`, { subgraph, state }),
       });
       fetchers.set(name, fetcher);
-      // The gateway's Fetcher type is node-fetch's; a WHATWG Response satisfies what it reads.
-      return new IdentifiedDataSource({
-        url: endpoints.get(name) ?? url,
-        fetcher: signing(fetcher, secret) as unknown as RemoteGraphQLDataSource['fetcher'],
+      // Sends what RemoteGraphQLDataSource would, signed, and merges one caller's same-tick queries (merge.ts).
+      return new SubgraphDataSource({
+        name,
+        url: endpoints.get(name) ?? url ?? '',
+        fetcher,
+        secret,
+        identity: identityOf,
+        merge,
+        ...(guards ? { guards } : {}),
+        onUnmerged: (subgraph, fetches, reason) => logger.debug('merged subgraph request re-sent fetch by fetch', { subgraph, fetches, reason }),
       });
     },
   });
