@@ -98,6 +98,7 @@ describe('a router process started as in production', () => {
       ...graph.routerEnvironment(),
       CORS_ORIGINS: 'https://shop.example, https://admin.example',
       MAX_BODY_BYTES: '2048',
+      MAX_HEADER_BYTES: '4096',
     });
   });
   afterAll(async () => {
@@ -146,6 +147,11 @@ describe('a router process started as in production', () => {
     expect(await postChunked(router.url, 10, 500)).toBe(413);
     // Under the limit, chunked is fine.
     expect(await postChunked(router.url, 2, 500)).toBe(200);
+  });
+
+  it('holds header blocks to MAX_HEADER_BYTES: 431 above it', async () => {
+    expect((await post(router.url, { query: '{ __typename }' }, { 'x-padding': 'p'.repeat(2_000) })).status).toBe(200);
+    expect((await post(router.url, { query: '{ __typename }' }, { 'x-padding': 'p'.repeat(6_000) })).status).toBe(431);
   });
 
   it('refuses introspection, serves no IDE and sends HSTS', async () => {
