@@ -179,7 +179,9 @@ export function createHttpHandler<Context extends BaseContext, Info = BasicReque
         sendJson(response, error.status, { errors: [{ message: error.message, extensions: { code: error.code, ...error.extensions, requestId } }] });
         return;
       }
-      if (request.destroyed || response.destroyed) {
+      // A request whose body was read in full is destroyed too (autoDestroy): only one cut short
+      // before its end, or a response whose socket is gone, means the client left.
+      if ((request.destroyed && !request.complete) || response.destroyed) {
         // The client went away (closed the tab, timed out): nothing to answer and nothing wrong here.
         options.logger.debug('request aborted by the client', { requestId });
         return;
