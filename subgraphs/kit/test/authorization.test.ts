@@ -1,0 +1,200 @@
+// The authorization directives (authorization.ts) rule by rule, on a small schema of their own:
+// the exact errors, owners that are missing or null, non-null fields and mutations that always
+// report, one report per field per request, and what a schema without the directives gets.
+import { ApolloServer } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { GraphQLError, parse } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANONYMOUS, enforceAuthorization, signedInUserId, viewer, type Viewer } from '../src/index.ts';
+import { AUTH_DIRECTIVES } from '../src/authorization.ts';
+import { execute } from '../src/testing.ts';
+
+const SDL = `
+extend schema
+  @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@composeDirective"])
+  @link(url: "https://commerce-supergraph.dev/auth/v1.0", import: ["@signedIn", "@requiresScope", "@ownerOrScope"])
+  @composeDirective(name: "@signedIn")
+  @composeDirective(name: "@requiresScope")
+  @composeDirective(name: "@ownerOrScope")
+
+directive @signedIn on FIELD_DEFINITION | OBJECT
+directive @requiresScope(anyOf: [String!]!) on FIELD_DEFINITION | OBJECT
+directive @ownerOrScope(anyOf: [String!]!) on FIELD_DEFINITION | OBJECT
+
+type Query {
+  open: String
+  members: String @signedIn
+  staff: String @requiresScope(anyOf: ["staff", "admin"])
+  required: String! @requiresScope(anyOf: ["admin"])
+  accounts: [Account]!
+  files: [File!]!
+  ledger: Ledger
+}
+
+type Mutation {
+  act: Int @signedIn
+}
+
+"Guarded as a type; one field overrides it."
+type Account @ownerOrScope(anyOf: ["admin"]) {
+  id: ID!
+  balance: Int
+  name: String @signedIn
+}
+
+"No owner function is given for File: only the scope opens it."
+type File {
+  id: ID!
+  body: String @ownerOrScope(anyOf: ["auditor"])
+}
+
+type Ledger @key(fields: "id") {
+  id: ID!
+  total: Int @ownerOrScope(anyOf: ["admin"])
+}
+`;
+
+const accounts = [
+  { id: 1, owner: 7, balance: 10, name: 'a' },
+  { id: 2, owner: null, balance: 20, name: 'b' },
+  { id: 3, owner: undefined, balance: 30, name: 'c' },
+  { id: 4, owner: 8, balance: 40, name: 'd' },
+];
+let acted = 0;
+let server: ApolloServer<{ viewer: Viewer }>;
+let guarded: string[];
+
+beforeAll(async () => {
+  const schema = buildSubgraphSchema([
+    {
+      typeDefs: parse(SDL),
+      resolvers: {
+        Query: {
+          open: () => 'open',
+          members: () => 'members',
+          staff: () => 'staff',
+          required: () => 'required',
+          accounts: () => accounts,
+          files: () => [{ id: 1, body: 'contents', owner: 7 }],
+          ledger: () => null,
+        },
+        Mutation: { act: () => ++acted },
+        Ledger: { total: () => 1 },
+      } as never,
+    },
+  ]);
+  guarded = enforceAuthorization(schema, { Account: (account: { owner: number | null | undefined }) => account.owner, Ledger: () => 7 });
+  server = new ApolloServer({ schema });
+  await server.start();
+});
+afterAll(() => server.stop());
+
+const run = (query: string, who: Viewer) => execute(server, { viewer: who }, query);
+const errorsOf = (result: { errors?: readonly { message: string; path?: readonly (string | number)[]; extensions?: Record<string, unknown> }[] }) =>
+  (result.errors ?? []).map((e) => ({ message: e.message, path: e.path, code: e.extensions?.code }));
+
+const UNAUTHENTICATED = 'You must be signed in to see or do this';
+const FORBIDDEN = 'You are not allowed to see or do this';
+
+describe('enforceAuthorization', () => {
+  it('guards exactly the fields that carry a rule, or whose type does', () => {
+    expect(guarded.sort()).toEqual(['Account.balance', 'Account.id', 'Account.name', 'File.body', 'Ledger.total', 'Mutation.act', 'Query.members', 'Query.required', 'Query.staff']);
+    expect(AUTH_DIRECTIVES).toEqual(['signedIn', 'requiresScope', 'ownerOrScope']);
+  });
+
+  it('guards nothing in a schema without the directives', () => {
+    const plain = buildSubgraphSchema([{ typeDefs: parse('type Query { a: String }'), resolvers: { Query: { a: () => 'a' } } }]);
+    expect(enforceAuthorization(plain)).toEqual([]);
+  });
+
+  it('says UNAUTHENTICATED to nobody, FORBIDDEN to someone without the right, with exact messages', async () => {
+    expect(errorsOf(await run('{ open members }', ANONYMOUS))).toEqual([{ message: UNAUTHENTICATED, path: ['members'], code: 'UNAUTHENTICATED' }]);
+    expect((await run('{ open members }', viewer(7))).data).toEqual({ open: 'open', members: 'members' });
+    expect(errorsOf(await run('{ staff }', viewer(7)))).toEqual([{ message: FORBIDDEN, path: ['staff'], code: 'FORBIDDEN' }]);
+    expect(errorsOf(await run('{ staff }', ANONYMOUS))).toEqual([{ message: UNAUTHENTICATED, path: ['staff'], code: 'UNAUTHENTICATED' }]);
+    expect((await run('{ staff }', viewer(7, ['staff']))).data).toEqual({ staff: 'staff' });
+    expect((await run('{ staff }', viewer(7, ['other', 'admin']))).data).toEqual({ staff: 'staff' });
+  });
+
+  it('lets a scope holder without a user through scope rules only', async () => {
+    const service = viewer(null, ['staff']);
+    expect((await run('{ staff }', service)).data).toEqual({ staff: 'staff' });
+    expect(errorsOf(await run('{ members }', service))).toEqual([{ message: FORBIDDEN, path: ['members'], code: 'FORBIDDEN' }]);
+  });
+
+  it('opens an object to its owner only when it has one: a null or missing owner is nobody’s', async () => {
+    const owner = await run('{ accounts { id balance } }', viewer(7));
+    expect(owner.data?.accounts).toEqual([{ id: '1', balance: 10 }, null, null, null]);
+    // Account.id is non-null: every denial is reported (the null climbs to the list item).
+    expect(errorsOf(owner).map((e) => [e.path?.join('.'), e.code])).toEqual([
+      ['accounts.1.id', 'FORBIDDEN'],
+      ['accounts.2.id', 'FORBIDDEN'],
+      ['accounts.3.id', 'FORBIDDEN'],
+    ]);
+    const admin = await run('{ accounts { id balance } }', viewer(1, ['admin']));
+    expect(admin.errors).toBeUndefined();
+    expect(admin.data?.accounts.map((a: { balance: number }) => a.balance)).toEqual([10, 20, 30, 40]);
+  });
+
+  it('reports a nullable field once per request, and again in the next request', async () => {
+    for (let i = 0; i < 2; i++) {
+      const result = await run('{ files { body } accounts { name } }', viewer(7));
+      expect(result.data).toEqual({ files: [{ body: null }], accounts: [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }] });
+      expect(errorsOf(result)).toEqual([{ message: FORBIDDEN, path: ['files', 0, 'body'], code: 'FORBIDDEN' }]);
+    }
+    // A field's own rule replaces its type's: any signed-in user reads Account.name.
+    const many = await run('{ a: accounts { balance } b: accounts { balance } }', viewer(9));
+    expect(errorsOf(many)).toEqual([{ message: FORBIDDEN, path: ['a', 0, 'balance'], code: 'FORBIDDEN' }]);
+  });
+
+  it('opens a type without an owner function through its scopes only', async () => {
+    expect((await run('{ files { body } }', viewer(null, ['auditor']))).data).toEqual({ files: [{ body: 'contents' }] });
+  });
+
+  it('reports a non-null field every time, and never runs a refused mutation', async () => {
+    const required = await run('{ required }', viewer(7));
+    expect(required.data).toBeNull();
+    expect(errorsOf(required)).toEqual([{ message: FORBIDDEN, path: ['required'], code: 'FORBIDDEN' }]);
+    acted = 0;
+    const refused = await run('mutation { a: act b: act }', ANONYMOUS);
+    expect(refused.data).toEqual({ a: null, b: null });
+    expect(errorsOf(refused)).toEqual([
+      { message: UNAUTHENTICATED, path: ['a'], code: 'UNAUTHENTICATED' },
+      { message: UNAUTHENTICATED, path: ['b'], code: 'UNAUTHENTICATED' },
+    ]);
+    expect(acted).toBe(0);
+    expect((await run('mutation { act }', viewer(7))).data).toEqual({ act: 1 });
+  });
+
+  it('checks an owner rule against a missing parent as nobody’s', async () => {
+    const schema = buildSubgraphSchema([{ typeDefs: parse(SDL), resolvers: { Query: { ledger: () => ({ id: 1 }) } } as never }]);
+    const seen: unknown[] = [];
+    enforceAuthorization(schema, { Ledger: (parent: unknown) => (seen.push(parent), 7) });
+    const local = new ApolloServer({ schema });
+    await local.start();
+    try {
+      const result = await execute(local, { viewer: viewer(7) }, '{ ledger { total } }');
+      expect(result.data).toEqual({ ledger: { total: null } });
+      expect(seen).toEqual([{ id: 1 }]);
+      expect((await execute(local, { viewer: viewer(8) }, '{ ledger { total } }')).errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    } finally {
+      await local.stop();
+    }
+  });
+});
+
+describe('signedInUserId', () => {
+  it('is the caller’s id, or UNAUTHENTICATED when signed out (a scope alone is no user)', () => {
+    expect(signedInUserId(viewer(7))).toBe(7);
+    for (const who of [ANONYMOUS, viewer(null, ['admin'])]) {
+      let error: unknown;
+      try {
+        signedInUserId(who);
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error).toBeInstanceOf(GraphQLError);
+      expect([(error as GraphQLError).message, (error as GraphQLError).extensions]).toEqual(['You must be signed in to do this', { code: 'UNAUTHENTICATED' }]);
+    }
+  });
+});
