@@ -1,0 +1,140 @@
+// The loader contract (loaders.ts): results in key order, null or [] for misses, one batch per
+// tick up to a size, per-request caching by a key of the caller's choosing; and the two SQL
+// statements the list loaders build, refusing anything but plain identifiers.
+import { openPGlite, type PGliteDatabase } from '@commerce/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { byKeys, createKeysetPerKeyLoader, createLoader, createTopPerKeyLoader, groupByKeys } from '../src/index.ts';
+
+describe('byKeys and groupByKeys', () => {
+  const rows = [
+    { id: 3, key: 'c' },
+    { id: 1, key: 'a' },
+    { id: 4, key: 'a' },
+    { id: 2, key: 'b' },
+  ];
+
+  it('put one row per key back in key order, null for a key without one (the last row of a key wins)', () => {
+    expect(byKeys(['b', 'z', 'a', 'c', 'b'], rows, (row) => row.key)).toEqual([rows[3], null, rows[2], rows[0], rows[3]]);
+    expect(byKeys([], rows, (row) => row.key)).toEqual([]);
+  });
+
+  it('group rows under their keys in key order, keeping the rows’ own order, [] for a key without rows', () => {
+    expect(groupByKeys(['a', 'z', 'c', 'a'], rows, (row) => row.key)).toEqual([[rows[1], rows[2]], [], [rows[0]], [rows[1], rows[2]]]);
+    expect(groupByKeys(['a'], [], (row: { key: string }) => row.key)).toEqual([[]]);
+  });
+});
+
+describe('createLoader', () => {
+  it('batches the loads of one tick into one call, with each key once', async () => {
+    const calls: number[][] = [];
+    const loader = createLoader<number, string>(async (keys) => (calls.push([...keys]), keys.map((key) => `#${key}`)));
+    expect(await Promise.all([loader.load(3), loader.load(1), loader.load(3)])).toEqual(['#3', '#1', '#3']);
+    expect(calls).toEqual([[3, 1]]);
+    // Cached for the loader's life (one request): no second call.
+    expect(await loader.load(1)).toBe('#1');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('splits batches at 1,000 keys by default, or at the size asked for', async () => {
+    const sizes: number[] = [];
+    const loader = createLoader<number, number>(async (keys) => (sizes.push(keys.length), [...keys]));
+    await Promise.all(Array.from({ length: 2_500 }, (_, i) => loader.load(i)));
+    expect(sizes).toEqual([1_000, 1_000, 500]);
+    sizes.length = 0;
+    const small = createLoader<number, number>(async (keys) => (sizes.push(keys.length), [...keys]), { maxBatchSize: 2 });
+    await Promise.all([1, 2, 3].map((i) => small.load(i)));
+    expect(sizes).toEqual([2, 1]);
+  });
+
+  it('caches object keys by the cache key asked for', async () => {
+    const calls: unknown[][] = [];
+    const loader = createLoader<{ id: number; extra: string }, number, number>(async (keys) => (calls.push([...keys]), keys.map((key) => key.id)), { cacheKey: (key) => key.id });
+    await Promise.all([loader.load({ id: 1, extra: 'a' }), loader.load({ id: 1, extra: 'b' }), loader.load({ id: 2, extra: 'a' })]);
+    expect(calls).toEqual([[{ id: 1, extra: 'a' }, { id: 2, extra: 'a' }]]);
+  });
+});
+
+describe('the list loaders', () => {
+  let db: PGliteDatabase;
+  const statements: { text: string; values: unknown[] }[] = [];
+  type Note = { id: number; ownerId: number; createdAt: Date };
+
+  beforeAll(async () => {
+    db = await openPGlite({ service: 'kit', kind: 'pglite' });
+    // owner = (g % 3) + 1: owner 1 has 3, 6, …, 30; owner 2 has 1, 4, …, 28; owner 3 has 2, 5, …, 29.
+    await db.pglite.exec(`
+      CREATE TABLE notes (id serial primary key, owner_id int not null, created_at timestamptz(3) not null, body text not null default '');
+      INSERT INTO notes (owner_id, created_at) SELECT (g % 3) + 1, timestamptz '2026-01-01' + g * interval '1 minute' FROM generate_series(1, 30) g;`);
+  });
+  afterAll(() => db.close());
+
+  const run = async (text: string, ...values: unknown[]) => {
+    statements.push({ text, values });
+    return (await db.pglite.query(text, values)).rows;
+  };
+  const top = (columns: Record<string, string> = { id: 'id', ownerId: 'owner_id' }) =>
+    createTopPerKeyLoader<Note>(run, { table: 'notes', keyColumn: 'owner_id', columns, orderBy: 'created_at DESC, id DESC' });
+
+  it('top per key: one statement for the largest page asked, each request trimmed to its own, rows without the helper column', async () => {
+    statements.length = 0;
+    const loader = top({ id: 'id', ownerId: 'owner_id', createdAt: 'created_at' });
+    const [one, three, again, other] = await Promise.all([
+      loader.load({ key: 1, first: 1 }),
+      loader.load({ key: 1, first: 3 }),
+      loader.load({ key: 1, first: 1 }),
+      loader.load({ key: 3, first: 2 }),
+    ]);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]!.values).toEqual([[1, 3], 3]);
+    expect(statements[0]!.text).toBe(
+      'SELECT "id" AS "id", "owner_id" AS "ownerId", "created_at" AS "createdAt", "owner_id" AS "__key" FROM (' +
+        'SELECT *, ROW_NUMBER() OVER (PARTITION BY "owner_id" ORDER BY created_at DESC, id DESC) AS "__rank" FROM "notes" WHERE "owner_id" = ANY($1::int[])' +
+        ') ranked WHERE "__rank" <= $2 ORDER BY "__key", "__rank"',
+    );
+    expect(one).toEqual([{ id: 30, ownerId: 1, createdAt: new Date('2026-01-01T00:30:00.000Z') }]);
+    expect(three.map((n) => n.id)).toEqual([30, 27, 24]);
+    expect(again).toBe(one);
+    expect(other.map((n) => n.id)).toEqual([29, 26]);
+    expect(Object.keys(three[0]!)).toEqual(['id', 'ownerId', 'createdAt']);
+  });
+
+  it('keyset: one statement with every request unnested, a first page after infinity', async () => {
+    statements.length = 0;
+    const loader = createKeysetPerKeyLoader<Note>(run, { table: 'notes', keyColumn: 'owner_id', columns: { id: 'id' }, createdAtColumn: 'created_at' });
+    const after = { createdAt: new Date('2026-01-01T00:27:00.000Z'), id: 27 };
+    const [firstPage, next, same] = await Promise.all([
+      loader.load({ key: 1, limit: 2, after: null }),
+      loader.load({ key: 1, limit: 2, after }),
+      loader.load({ key: 1, limit: 2, after: { ...after } }),
+    ]);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]!.values).toEqual([[1, 1], ['infinity', '2026-01-01T00:27:00.000Z'], [0, 27], [2, 2]]);
+    expect(firstPage).toEqual([{ id: 30 }, { id: 27 }]);
+    expect(next).toEqual([{ id: 24 }, { id: 21 }]);
+    // The same position is the same cache entry.
+    expect(same).toBe(next);
+  });
+
+  it.each([
+    ['a table', { table: 'notes; DROP TABLE notes' }],
+    ['a key column', { keyColumn: 'owner_id"' }],
+    ['a result column', { columns: { id: 'id) --' } }],
+    ['an upper-case name', { table: 'Notes' }],
+  ])('refuses anything but plain identifiers for %s', async (_what, override) => {
+    const loader = createTopPerKeyLoader<Note>(run, { table: 'notes', keyColumn: 'owner_id', columns: { id: 'id' }, orderBy: 'id', ...override });
+    await expect(loader.load({ key: 1, first: 1 })).rejects.toThrow(/^topPerKeyStatement: ".*" is not a plain identifier$/);
+    const keyset = createKeysetPerKeyLoader<Note>(run, { table: 'notes', keyColumn: 'owner_id', columns: { id: 'id' }, createdAtColumn: 'created_at', ...override });
+    await expect(keyset.load({ key: 1, limit: 1, after: null })).rejects.toThrow(/^keysetStatement: ".*" is not a plain identifier$/);
+  });
+
+  it('refuses a keyset created-at column that is not a plain identifier', async () => {
+    const keyset = createKeysetPerKeyLoader<Note>(run, { table: 'notes', keyColumn: 'owner_id', columns: { id: 'id' }, createdAtColumn: 'created_at desc' });
+    await expect(keyset.load({ key: 1, limit: 1, after: null })).rejects.toThrow('keysetStatement: "created_at desc" is not a plain identifier');
+  });
+
+  it('accepts identifiers with digits and underscores', async () => {
+    await db.pglite.exec('CREATE TABLE _notes_2 (id int, owner_2 int, created_at timestamptz); INSERT INTO _notes_2 VALUES (1, 5, now())');
+    const loader = createTopPerKeyLoader<{ id: number }>(run, { table: '_notes_2', keyColumn: 'owner_2', columns: { id: 'id' }, orderBy: 'id' });
+    expect(await loader.load({ key: 5, first: 1 })).toEqual([{ id: 1 }]);
+  });
+});
