@@ -33,6 +33,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => subgraphs.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(subgraphs.address() as AddressInfo).port}`;
+  // The router turns Apollo's usage telemetry off itself (the gateway reads this when it is built).
+  delete process.env.APOLLO_TELEMETRY_DISABLED;
   router = await startRouter({
     supergraphSdl: await readFile(SUPERGRAPH, 'utf8'),
     signingSecrets: new Map(NAMES.map((name) => [signingSecretVariable(name), randomBytes(32).toString('base64url')])),
@@ -85,6 +87,12 @@ describe('entities a subgraph could not find', () => {
     expect(answer.body.data).toBeNull();
     expect(answer.body.extensions).toBeUndefined();
     expect((answer.body.errors as { message: string; extensions: { code: string } }[]).map((e) => [e.message, e.extensions.code])).toEqual([['Product 4242 was not found', 'NOT_FOUND']]);
+  });
+});
+
+describe('usage telemetry', () => {
+  it('is off: the router sets APOLLO_TELEMETRY_DISABLED before the gateway is built', () => {
+    expect(process.env.APOLLO_TELEMETRY_DISABLED).toBe('1');
   });
 });
 

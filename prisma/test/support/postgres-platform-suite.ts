@@ -189,6 +189,43 @@ export function definePostgresPlatformSuite(title: string, target: PlatformTarge
       });
     });
 
+    describe('sessions and leftovers', () => {
+      it("names each session after its service (pg_stat_activity), or what the pool options say", async () => {
+        const named = async (pool: Record<string, unknown>) => {
+          const db = await openDatabase({ service: 'reviews', kind: 'postgres', url: services.appUrl('reviews'), pool: { max: 1, ...pool } });
+          try {
+            return await db.withSession((s) => s.query<{ name: string }>('SELECT application_name AS name FROM pg_stat_activity WHERE pid = pg_backend_pid()'));
+          } finally {
+            await db.close();
+          }
+        };
+        expect(await named({})).toEqual([{ name: 'reviews' }]);
+        expect(await named({ applicationName: 'reviews-worker' })).toEqual([{ name: 'reviews-worker' }]);
+      });
+
+      it('drops every database and role a killed run left behind, whatever its services were', async () => {
+        const dead = 't999999_dead00';
+        const admin = await connectAs(adminUrl);
+        try {
+          await admin.query(`CREATE ROLE "${dead}_inventory_app" LOGIN`);
+          await admin.query(`CREATE DATABASE "${dead}_inventory" OWNER "${dead}_inventory_app"`);
+          await admin.query(`GRANT CONNECT ON DATABASE postgres TO "${dead}_inventory_app"`);
+          await admin.query(`CREATE ROLE "${dead}_orphan_migrator"`);
+          // Not a run's prefix: left alone.
+          await admin.query('CREATE ROLE "t999999_notours"');
+          const next = await provisionTestServices(adminUrl, []);
+          await next.drop();
+          const left = await admin.query<{ name: string }>(
+            `SELECT datname AS name FROM pg_database WHERE datname LIKE 't999999%' UNION ALL SELECT rolname FROM pg_roles WHERE rolname LIKE 't999999%' ORDER BY 1`,
+          );
+          expect(left.rows).toEqual([{ name: 't999999_notours' }]);
+        } finally {
+          await admin.query('DROP ROLE IF EXISTS "t999999_notours"');
+          await admin.end();
+        }
+      });
+    });
+
     describe('isolation', () => {
       it("denies one service's app role the other service's database", async () => {
         const reviewsDb = serviceNames(services.prefix, 'reviews').database;
