@@ -9,7 +9,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SERVER_NODE_FLAGS } from '@commerce/service-kit/core';
+import { ROUTER_NODE_FLAGS, SERVER_NODE_FLAGS } from '@commerce/service-kit/core';
 import { INTERNAL_PATHS } from '@commerce/service-kit';
 import { readSubgraphs, REPO_ROOT } from './composition.ts';
 import { callInternal, resolveTargets, ServiceError } from './consistency/internal.ts';
@@ -49,7 +49,9 @@ function prefix(name: string, index: number): string {
 
 function launch(name: string, cwd: string, env: Record<string, string>, index: number): ChildProcess {
   // Own process group: a terminal's Ctrl-C reaches only this runner, which stops children in order.
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, 'src/main.ts'], {
+  // Node flags per role: the router's young generation is sized for its answers (kit's core.ts).
+  const flags = name === 'router' ? ROUTER_NODE_FLAGS : SERVER_NODE_FLAGS;
+  const child = spawn(process.execPath, [...flags, 'src/main.ts'], {
     cwd,
     // Secrets set in the environment win over the development ones, for every process alike.
     env: { ...secrets, ...locations, ...process.env, ...env },

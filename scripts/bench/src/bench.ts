@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { checkReads, checkWrite, costBetween, countersOf, post, type Cost } from './check.ts';
 import { DatabaseServer, largeShape, prepareDataSet, SEED_SHAPE, type DataShape, type SizeName } from './data.ts';
 import { median, percentile, runLoad, stopCurrentLoad } from './load.ts';
-import { GHOST_WAITLIST_PRODUCT, OPERATION_NAMES, OPERATIONS, type OperationName } from './operations.ts';
+import { GHOST_WAITLIST_PRODUCT, OPERATION_NAMES, OPERATIONS, ROUTER_ONLY_OPERATION_NAMES, type OperationName } from './operations.ts';
 import { chart, evaluateTargets, table, type BenchResult, type Cell, type RoundResult } from './report.ts';
 import { createRunIdentity, type RunIdentity } from './identity.ts';
 import { memoryOf, processTree, ROUTER_BENCH_ENV, ROUTER_SETTINGS, startFleet, supergraphCopy, SYSTEM_NAMES, type Fleet, type SystemName } from './systems.ts';
@@ -31,6 +31,14 @@ const HELP = `npm run bench [-- options]
   --database-url URL    PostgreSQL server (a superuser: it creates and drops bench_* databases)
                         (BENCH_DATABASE_URL, postgres://postgres@127.0.0.1:5432/postgres)
   --out DIR             where results go (BENCH_OUT, scripts/bench/results)
+  --scenario NAME       full (every system in front of real subgraphs on PostgreSQL) or router-only
+                        (the gateways alone, subgraph answers replayed from memory, one pinned core
+                        each for the gateway and the load)                          (BENCH_SCENARIO, full)
+  --router-variant V    router-only: measure our router several ways in one run, e.g.
+                        --router-variant semi32=flags=--max-semi-space-size=32
+                        --router-variant nomerge=env=SUBGRAPH_MERGE_FETCHES:false (repeatable;
+                        replaces the plain router; SPEC: flags=A,B env=NAME:VALUE main=PATH;
+                        base=apollo-gateway|hive-gateway adds another gateway's variant instead)
   --help`;
 
 // --- Options -----------------------------------------------------------------------------------
@@ -50,6 +58,8 @@ const { values: flags } = parseArgs({
     'monolith-pool': { type: 'string' },
     'database-url': { type: 'string' },
     out: { type: 'string' },
+    scenario: { type: 'string' },
+    'router-variant': { type: 'string', multiple: true },
     help: { type: 'boolean' },
   },
 });
@@ -79,6 +89,55 @@ function listOption<T extends string>(flag: string | undefined, env: string, all
 }
 
 const quick = flags.quick ?? false;
+const scenario = flags.scenario ?? process.env.BENCH_SCENARIO ?? 'full';
+if (scenario === 'router-only') {
+  const { defaultSystems, parseRouterVariant, ROUTER_ONLY_SYSTEMS, runRouterOnly } = await import('./router-only.ts');
+  const problems: string[] = [];
+  const pick = <T extends string>(raw: string | undefined, allowed: readonly T[]): T[] => {
+    if (!raw) return [...allowed];
+    const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    const unknown = items.filter((item) => !allowed.includes(item as T));
+    if (unknown.length > 0) problems.push(`unknown ${unknown.join(', ')} (allowed: ${allowed.join(', ')})`);
+    return allowed.filter((item) => items.includes(item));
+  };
+  const operations = pick<OperationName>(flags.operations ?? process.env.BENCH_OPERATIONS, ROUTER_ONLY_OPERATION_NAMES);
+  let systems = defaultSystems(pick(flags.systems ?? process.env.BENCH_SYSTEMS, ROUTER_ONLY_SYSTEMS));
+  try {
+    const variants = (flags['router-variant'] ?? []).map(parseRouterVariant);
+    if (variants.some((v) => v.base === 'router')) systems = systems.filter((s) => s.base !== 'router');
+    systems = [...variants.filter((v) => v.base === 'router'), ...systems, ...variants.filter((v) => v.base !== 'router')];
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  const count = (raw: string | undefined, fallback: number) => (raw === undefined || raw === '' ? fallback : Number(raw));
+  const options = {
+    quick,
+    rounds: count(flags.rounds ?? process.env.BENCH_ROUNDS, quick ? 1 : 3),
+    durationS: count(flags.duration ?? process.env.BENCH_DURATION, quick ? 2 : 8),
+    warmupS: count(flags.warmup ?? process.env.BENCH_WARMUP, quick ? 1 : 3),
+    connections: count(flags.connections ?? process.env.BENCH_CONNECTIONS, 10),
+    operations,
+    systems,
+    databaseUrl: flags['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    out: flags.out ?? process.env.BENCH_OUT ?? fileURLToPath(new URL('../results/', import.meta.url)),
+    samples: quick ? 2 : 3,
+  };
+  for (const [name, value, max] of [['rounds', options.rounds, 20], ['duration', options.durationS, 120], ['warmup', options.warmupS, 60], ['connections', options.connections, 256]] as const) {
+    if (!Number.isInteger(value) || value < (name === 'warmup' ? 0 : 1) || value > max) problems.push(`--${name}: expected an integer up to ${max}`);
+  }
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(URL.canParse(options.databaseUrl) ? new URL(options.databaseUrl).hostname : '')) {
+    problems.push('BENCH_DATABASE_URL: the benchmark only runs against a PostgreSQL server on loopback');
+  }
+  if (operations.length === 0 || systems.length === 0) problems.push('nothing to run');
+  if (problems.length > 0) {
+    console.error(`Invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}\n\n${HELP}`);
+    process.exit(2);
+  }
+  process.exit(await runRouterOnly(options));
+} else if (scenario !== 'full') {
+  console.error(`Invalid options:\n  - --scenario: full or router-only, got "${scenario}"\n\n${HELP}`);
+  process.exit(2);
+}
 const options = {
   quick,
   rounds: numberOption(flags.rounds, 'BENCH_ROUNDS', quick ? 1 : 3, { min: 1, max: 20, integer: true }),

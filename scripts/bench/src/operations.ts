@@ -15,8 +15,11 @@ export interface Operation {
   variables(i: number, shape: DataShape): Record<string, unknown>;
 }
 
+/** The full benchmark's operations (the project's own). */
 export const OPERATION_NAMES = ['deep-read', 'user-read', 'waitlist', 'restock'] as const;
-export type OperationName = (typeof OPERATION_NAMES)[number];
+/** The router-only scenario's: the project's own plus a heavy federated query (tens of KB per answer). */
+export const ROUTER_ONLY_OPERATION_NAMES = ['heavy-read', ...OPERATION_NAMES] as const;
+export type OperationName = (typeof ROUTER_ONLY_OPERATION_NAMES)[number];
 
 const document = (name: OperationName) => readFileSync(new URL(`../operations/${name}.graphql`, import.meta.url), 'utf8');
 
@@ -39,6 +42,26 @@ function restockedProduct(i: number, shape: DataShape): number {
 }
 
 export const OPERATIONS: Record<OperationName, Operation> = {
+  'heavy-read': {
+    name: 'heavy-read',
+    title: 'products page → everything on them → reviews → authors → orders → items → products; users page → reviews, orders → products',
+    query: document('heavy-read'),
+    write: false,
+    variables(i, shape) {
+      const HEAVY_PAGE = 20;
+      const USERS_PAGE = 10;
+      const pages = Math.max(1, Math.floor(shape.products / HEAVY_PAGE) - 1);
+      const offset = ((i * 7) % pages) * HEAVY_PAGE;
+      const userPages = Math.max(1, Math.floor(shape.users / USERS_PAGE) - 1);
+      const userOffset = ((i * 3) % userPages) * USERS_PAGE;
+      return {
+        first: HEAVY_PAGE,
+        after: offset === 0 ? null : encodeCursor('product', offset),
+        users: USERS_PAGE,
+        usersAfter: userOffset === 0 ? null : encodeCursor('user', userOffset),
+      };
+    },
+  },
   'deep-read': {
     name: 'deep-read',
     title: 'products page → stock, shipping, reviews → author → orders',

@@ -1,5 +1,5 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { SERVER_NODE_FLAGS } from '@commerce/service-kit/core';
+import { ROUTER_NODE_FLAGS, SERVER_NODE_FLAGS } from '@commerce/service-kit/core';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -144,9 +144,10 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: '1', ...extra };
 }
 
-function forkScript(name: string, script: string, args: string[], env: Record<string, string>): ServerProcess {
-  // Every system gets the same Node flags as our shipped servers, so only the software differs.
-  const child = fork(processScript(script), args, { execArgv: [...SERVER_NODE_FLAGS], env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+function forkScript(name: string, script: string, args: string[], env: Record<string, string>, flags: readonly string[] = SERVER_NODE_FLAGS): ServerProcess {
+  // Node flags per role, as shipped: the three gateways get the router's, the subgraphs and the
+  // monolith the servers', so only the software differs between systems of one role.
+  const child = fork(processScript(script), args, { execArgv: [...flags], env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
   return new ServerProcess(name, child);
 }
 
@@ -233,7 +234,7 @@ export async function startFleet(
       // secrets, and no rate limits. It verifies tokens against accounts' JWKS, found from accounts' URL.
       const env: Record<string, string> = { HOST: '127.0.0.1', ROUTER_PORT: String(port), ...identity.gatewayEnv(), ...ROUTER_BENCH_ENV };
       for (const [service, p] of subgraphs) env[`SUBGRAPH_${service.toUpperCase()}_URL`] = p.url;
-      const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ROUTER_MAIN], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn(process.execPath, [...ROUTER_NODE_FLAGS, ROUTER_MAIN], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       const router = new ServerProcess('router', child);
       systems.set('router', router);
       await router.ready(30_000, `http://127.0.0.1:${port}/health`);
@@ -241,7 +242,7 @@ export async function startFleet(
     } else if (system === 'apollo-gateway' || system === 'hive-gateway') {
       // Stock means stock: the router's planner patches (docs/planner-patches.md) are off here.
       const env = system === 'apollo-gateway' ? { ...identity.gatewayEnv(), COMMERCE_PLANNER_PATCHES: 'off' } : identity.gatewayEnv();
-      const p = forkScript(system, system, [rewritten], env);
+      const p = forkScript(system, system, [rewritten], env, ROUTER_NODE_FLAGS);
       systems.set(system, p);
       await p.ready(60_000);
     } else {

@@ -15,9 +15,20 @@ export { createLogger, describeError } from './logger.ts';
 export type { Logger, LogLevel } from './logger.ts';
 
 /**
- * Node flags every server process here is started with. V8 lets the young generation grow to
- * ~130 MB under load by default; capped at 8 MB per semi-space, the router's peak RSS under load
- * fell from 304–385 MB to 204 MB with throughput unchanged (npm run bench). It must be given on
- * the command line: set at runtime, V8 ignores it.
+ * Node flags every subgraph (and the benchmark's monolith) is started with. V8 lets the young
+ * generation grow to ~130 MB under load by default; capped at 8 MB per semi-space, peak RSS under
+ * load fell from 304–385 MB to about 204–254 MB with throughput unchanged (npm run bench). A
+ * subgraph's answers are one fetch's worth, and five of them run side by side, so they keep the
+ * small cap. It must be given on the command line: set at runtime, V8 ignores it.
  */
 export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8'] as const;
+
+/**
+ * Node flags the router (and the other gateways in the benchmark) is started with. The router
+ * builds whole answers, tens of KB each on a heavy page, and with an 8 MB semi-space it spent 14 %
+ * of its CPU in GC. Measured in the router-only benchmark across answer sizes (docs/DESIGN.md,
+ * "Router performance"): 32 MB cut its CPU per request by 18 % (53 KB answers) and 35 % (6 KB)
+ * against 8 MB, with a lower p99, for about 80 MB more peak RSS; 64 MB and no cap gained little
+ * more for another 45–60 MB.
+ */
+export const ROUTER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
