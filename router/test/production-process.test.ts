@@ -212,3 +212,30 @@ describe('a router process started while every subgraph is down', () => {
     expect(await router.stop()).toBe(0);
   });
 });
+
+describe('a router process with ROUTER_WORKERS=2', () => {
+  let router: RouterProcess;
+
+  beforeAll(async () => {
+    const env: Record<string, string> = { NODE_ENV: 'production', ROUTER_PORT: '0', LOG_LEVEL: 'info', ROUTER_WORKERS: '2' };
+    for (const name of SUBGRAPHS) {
+      env[`SUBGRAPH_${name}_URL`] = `http://127.0.0.1:${await closedPort()}/graphql`;
+      env[`${name}_SIGNING_SECRET`] = secret(name);
+    }
+    router = await startRouterProcess(env);
+  });
+  afterAll(() => router?.stop());
+
+  it('serves one port from two worker processes, and stops them all on SIGTERM', async () => {
+    const workersSeen = async () => new Set([...router.output().matchAll(/"name":"(router#\d+)"[^\n]*"message":"request"/g)].map((m) => m[1]));
+    for (let i = 0; i < 40 && (await workersSeen()).size < 2; i++) {
+      const response = await fetch(`${router.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close' }, body: '{"query":"{ __typename }"}' });
+      expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect([...(await workersSeen())].sort()).toEqual(['router#1', 'router#2']);
+    expect(router.output()).toContain('starting 2 router workers');
+    expect(await router.stop()).toBe(0);
+    await expect(fetch(`${router.url}/health`)).rejects.toThrow();
+  });
+});
