@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { encodeCursor } from '@commerce/service-kit';
 import {
   createHttpHandler,
   createLogger,
@@ -16,6 +17,7 @@ import {
 } from '@commerce/service-kit/core';
 import { Kind, parse, print, visit, type DefinitionNode, type FragmentDefinitionNode, type GraphQLFormattedError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from './support/eventually.ts';
 import { startSupergraph, tokenFor, type Supergraph } from './support/supergraph.ts';
 
 /**
@@ -208,8 +210,8 @@ const READS: [string, Record<string, unknown>][] = [
   // Product 10's waitlist holds an email with no account: a null entity, no error.
   ['Waitlist', { id: '10' }],
   ['Waitlist', { id: '20' }],
-  ['HeavyRead', { first: 20, after: null, users: 10, usersAfter: null }],
-  ['HeavyRead', { first: 5, after: null, users: 3, usersAfter: null }],
+  ['HeavyRead', { after: null, usersAfter: null }],
+  ['HeavyRead', { after: encodeCursor('product', 170), usersAfter: encodeCursor('user', 35) }],
 ];
 
 /** The integration suite's queries (support/integration-suite.ts), reads only. */
@@ -257,7 +259,7 @@ describe('our router answers exactly as stock @apollo/gateway', () => {
   });
 
   it('merges fetches: the heavy query takes fewer subgraph requests than on stock, for the same answer', async () => {
-    const variables = { first: 20, after: null, users: 10, usersAfter: null };
+    const variables = { after: null, usersAfter: null };
     const ours = await graph.measure(() => post(graph.router.graphqlUrl, project.get('HeavyRead')!, variables));
     const theirs = await graph.measure(() => post(`${stock.url}/graphql`, project.get('HeavyRead')!, variables));
     const total = (requests: Record<string, number>) => Object.values(requests).reduce((sum, n) => sum + n, 0);
@@ -291,7 +293,7 @@ describe('our router answers exactly as stock @apollo/gateway', () => {
         for (const [name, variables] of [
           ['ProductPage', { id: '1' }],
           ['DeepRead', { first: 5, after: null }],
-          ['HeavyRead', { first: 5, after: null, users: 3, usersAfter: null }],
+          ['HeavyRead', { after: null, usersAfter: null }],
         ] as const) {
           const ours = await post(graph.router.graphqlUrl, project.get(name)!, variables);
           const theirs = await post(`${stock.url}/graphql`, project.get(name)!, variables);
@@ -305,6 +307,10 @@ describe('our router answers exactly as stock @apollo/gateway', () => {
       } finally {
         await graph.restart(down);
       }
+      // Our router's breaker opened while the subgraph was down: it lets a trial through after its
+      // half-open delay; the next round starts once the router reaches the subgraph again.
+      const probe = down === 'inventory' ? '{ product(id: "1") { stock } }' : '{ user(id: "1") { name } }';
+      await eventually(() => post(graph.router.graphqlUrl, probe), (answer) => !answer.body.errors);
     }
   });
 });

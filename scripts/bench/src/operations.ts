@@ -48,6 +48,7 @@ export const OPERATIONS: Record<OperationName, Operation> = {
     query: document('heavy-read'),
     write: false,
     variables(i, shape) {
+      // The page sizes written in heavy-read.graphql.
       const HEAVY_PAGE = 20;
       const USERS_PAGE = 10;
       const pages = Math.max(1, Math.floor(shape.products / HEAVY_PAGE) - 1);
@@ -55,9 +56,7 @@ export const OPERATIONS: Record<OperationName, Operation> = {
       const userPages = Math.max(1, Math.floor(shape.users / USERS_PAGE) - 1);
       const userOffset = ((i * 3) % userPages) * USERS_PAGE;
       return {
-        first: HEAVY_PAGE,
         after: offset === 0 ? null : encodeCursor('product', offset),
-        users: USERS_PAGE,
         usersAfter: userOffset === 0 ? null : encodeCursor('user', userOffset),
       };
     },
