@@ -199,15 +199,19 @@ interface Merged {
   keys: Map<string, string>[];
 }
 
-const CACHE_LIMIT = 2_000;
+/**
+ * The texts seen repeat (the gateway caches its plans, and a plan's fetches are always the same
+ * texts); the bounds keep odd traffic from growing memory: a parsed fetch is tens of KB at most.
+ */
+const PREPARED_LIMIT = 1_000;
+const MERGED_LIMIT = 500;
 const preparedCache = new Map<string, Prepared>();
 /** Per supergraph: what a fetch selects depends on its types. */
 const preparedByGuards = new WeakMap<GuardedFields, Map<string, Prepared>>();
 const mergedCache = new Map<string, Merged>();
 
-function remember<V>(cache: Map<string, V>, key: string, value: V): V {
-  // Plans are cached by the gateway, so the texts seen repeat; a bound keeps odd traffic from growing it.
-  if (cache.size >= CACHE_LIMIT) cache.clear();
+function remember<V>(cache: Map<string, V>, key: string, value: V, limit: number): V {
+  if (cache.size >= limit) cache.clear();
   cache.set(key, value);
   return value;
 }
@@ -240,7 +244,7 @@ export function prepareFetch(query: string, guards?: GuardedFields): Prepared {
   } catch {
     // Not ours to judge: sent as it is, the subgraph answers what it answers.
   }
-  return remember(cache, query, prepared);
+  return remember(cache, query, prepared, PREPARED_LIMIT);
 }
 
 /** One request for several fetches: root fields aliased, variables and fragments renamed per fetch. */
@@ -284,7 +288,7 @@ export function mergeFetches(queries: readonly string[]): Merged {
     ],
   } as const;
   const merged = { query: stripIgnoredCharacters(print(document as never)), variables, keys };
-  return remember(mergedCache, cacheKey, merged);
+  return remember(mergedCache, cacheKey, merged, MERGED_LIMIT);
 }
 
 /** Why a merged answer cannot be split back exactly, or its parts per fetch. */

@@ -33,7 +33,8 @@ const HELP = `npm run bench [-- options]
   --out DIR             where results go (BENCH_OUT, scripts/bench/results)
   --scenario NAME       full (every system in front of real subgraphs on PostgreSQL) or router-only
                         (the gateways alone, subgraph answers replayed from memory, one pinned core
-                        each for the gateway and the load)                          (BENCH_SCENARIO, full)
+                        each for the gateway and the load; operations: heavy-read and the four
+                        above; defaults 3 rounds × 8 s, warm-up 2 × 5 s)           (BENCH_SCENARIO, full)
   --router-variant V    router-only: measure our router several ways in one run, e.g.
                         --router-variant semi32=flags=--max-semi-space-size=32
                         --router-variant nomerge=env=SUBGRAPH_MERGE_FETCHES:false (repeatable;
@@ -114,7 +115,8 @@ if (scenario === 'router-only') {
     quick,
     rounds: count(flags.rounds ?? process.env.BENCH_ROUNDS, quick ? 1 : 3),
     durationS: count(flags.duration ?? process.env.BENCH_DURATION, quick ? 2 : 8),
-    warmupS: count(flags.warmup ?? process.env.BENCH_WARMUP, quick ? 1 : 3),
+    // Longer than the full run's: merged requests vary with timing, and each new combination is recorded once.
+    warmupS: count(flags.warmup ?? process.env.BENCH_WARMUP, quick ? 1 : 5),
     connections: count(flags.connections ?? process.env.BENCH_CONNECTIONS, 10),
     operations,
     systems,
