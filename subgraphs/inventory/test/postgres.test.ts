@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import type { ApolloServer } from '@apollo/server';
-import { openDatabase, type Database } from '@commerce/db';
-import { postgresAdminUrl, provisionTestServices, type ProvisionedTestServices } from '@commerce/db/testing';
-import { buildSubgraphApolloServer, createLogger, createReceiver, seedDatabase, type EventClient, type Receipt } from '@commerce/service-kit';
-import { ADMIN, errorCodes, execute, testRequest } from '@commerce/service-kit/testing';
+import type { Database } from '@commerce/db';
+import { postgresAdminUrl } from '@commerce/db/testing';
+import { createReceiver, type EventClient, type Receipt } from '@commerce/service-kit';
+import { ADMIN, errorCodes, postgresSubgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Context } from '../src/context.ts';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
 import { seedStock } from '../src/seed.ts';
 import { inventory } from '../src/server.ts';
@@ -17,10 +14,8 @@ import { inventory } from '../src/server.ts';
 if (!postgresAdminUrl) console.warn('postgres.test.ts: TEST_POSTGRES_ADMIN_URL is not set; the PostgreSQL tests of inventory are skipped');
 
 describe.skipIf(!postgresAdminUrl)('inventory’s reservations on PostgreSQL', () => {
-  let provisioned: ProvisionedTestServices;
-  let database: Database;
+  let harness: SubgraphHarness<PrismaClient, Database>;
   let client: PrismaClient;
-  let server: ApolloServer<Context>;
   let receive: ReturnType<typeof createReceiver>;
   /** Errors of attempts the receiver asked to retry (a transport would deliver those again). */
   const retried: string[] = [];
@@ -32,26 +27,13 @@ describe.skipIf(!postgresAdminUrl)('inventory’s reservations on PostgreSQL', (
   const unexpectedRetries = () => retried.filter((error) => !/Unable to start a transaction in the given time/.test(error));
 
   beforeAll(async () => {
-    const migrations = fileURLToPath(new URL('../prisma/migrations/', import.meta.url));
-    provisioned = await provisionTestServices(postgresAdminUrl!, [{ name: 'inventory', migrationsDir: migrations }]);
-    const migrator = await openDatabase({ service: 'inventory', kind: 'postgres', url: provisioned.migratorUrl('inventory'), pool: { max: 1 } });
-    try {
-      await seedDatabase(inventory, migrator);
-    } finally {
-      await migrator.close();
-    }
-    database = await openDatabase({ service: 'inventory', kind: 'postgres', url: provisioned.appUrl('inventory'), pool: { max: 10 } });
-    client = inventory.createClient(database.adapter);
+    harness = await postgresSubgraphHarness(inventory, postgresAdminUrl!, { pool: 10, viewer: ADMIN });
+    client = harness.client;
     receive = createReceiver(client as unknown as EventClient, inventory.eventHandlers!);
-    server = buildSubgraphApolloServer(inventory, createLogger('inventory', 'silent'));
-    await server.start();
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await client?.$disconnect();
-    await database?.close();
-    await provisioned?.drop();
+    await harness?.close();
   });
 
   let sequence = 0;
@@ -76,7 +58,7 @@ describe.skipIf(!postgresAdminUrl)('inventory’s reservations on PostgreSQL', (
     }
   }
   const restock = (productId: number, quantity: number) =>
-    execute(server, inventory.createContext(client, testRequest(ADMIN)), `mutation($id: ID!, $q: Int!) { restock(productId: $id, quantity: $q) { product { stock } } }`, {
+    harness.query(`mutation($id: ID!, $q: Int!) { restock(productId: $id, quantity: $q) { product { stock } } }`, {
       id: String(productId),
       q: quantity,
     });

@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import type { ApolloServer, BaseContext } from '@apollo/server';
-import type { PGliteDatabase } from '@commerce/db';
-import { freshTestDatabase } from '@commerce/db/testing';
+import { openDatabase, type Database, type PGliteDatabase } from '@commerce/db';
+import { freshTestDatabase, provisionTestServices, type ProvisionedTestServices } from '@commerce/db/testing';
 import type { GraphQLFormattedError } from 'graphql';
 import { createLogger } from './logger.ts';
 import { ANONYMOUS, viewer, type RequestInfo, type Viewer } from './identity.ts';
+import { buildSubgraphApolloServer, seedDatabase, type PrismaLikeClient, type SubgraphContext, type SubgraphDefinition } from './subgraph.ts';
 
 /** Seeded user 1, the admin, as tests call in. */
 export const ADMIN = viewer(1, ['admin']);
@@ -16,7 +17,6 @@ export const ANONYMOUS_CALLER: Viewer = ANONYMOUS;
 export function asUser(userId: number): Viewer {
   return viewer(userId);
 }
-import { buildSubgraphApolloServer, type PrismaLikeClient, type SubgraphContext, type SubgraphDefinition } from './subgraph.ts';
 
 export interface Result<Data = Record<string, unknown>> {
   data?: Data | null;
@@ -45,9 +45,9 @@ export function errorCodes(result: Result<unknown>): unknown[] {
  * A subgraph on a fresh, migrated (and by default seeded) in-memory PGlite database, queried
  * in-process. One per test file: tests in a file may share it; files never do.
  */
-export interface SubgraphHarness<Client> {
+export interface SubgraphHarness<Client, D extends Database = PGliteDatabase> {
   client: Client;
-  database: PGliteDatabase;
+  database: D;
   /** Runs an operation with a fresh per-request context, like one HTTP request would, as `as` (default: the harness's viewer). */
   query<Data = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Viewer): Promise<Result<Data>>;
   /** Runs `run` and reports the SQL statements the service's Prisma client sent meanwhile. */
@@ -67,6 +67,49 @@ export async function subgraphHarness<Client extends PrismaLikeClient, Context e
   const database = await freshTestDatabase(definition.name, fileURLToPath(definition.migrations));
   const client = definition.createClient(database.adapter);
   if (seed && definition.seed) await definition.seed(client);
+  return harnessOn(definition, database, client, defaultViewer, () => database.close());
+}
+
+/**
+ * The same harness on the PostgreSQL server of TEST_POSTGRES_ADMIN_URL: the service provisioned
+ * under a name unique to the run, migrated and seeded as its migrator role, served as its app role
+ * through a pool of `pool` connections (real concurrency, which PGlite's one connection never has).
+ * `close` drops the databases and roles, also after failed tests.
+ */
+export async function postgresSubgraphHarness<Client extends PrismaLikeClient, Context extends SubgraphContext>(
+  definition: SubgraphDefinition<Client, Context>,
+  adminUrl: string,
+  { pool = 10, viewer: defaultViewer = ANONYMOUS }: { pool?: number; viewer?: Viewer } = {},
+): Promise<SubgraphHarness<Client, Database> & { provisioned: ProvisionedTestServices }> {
+  const name = definition.name;
+  const provisioned = await provisionTestServices(adminUrl, [{ name, migrationsDir: fileURLToPath(definition.migrations) }]);
+  try {
+    const migrator = await openDatabase({ service: name, kind: 'postgres', url: provisioned.migratorUrl(name), pool: { max: 1 } });
+    try {
+      await seedDatabase(definition, migrator);
+    } finally {
+      await migrator.close();
+    }
+    const database = await openDatabase({ service: name, kind: 'postgres', url: provisioned.appUrl(name), pool: { max: pool } });
+    const client = definition.createClient(database.adapter);
+    const harness = await harnessOn(definition, database, client, defaultViewer, async () => {
+      await database.close();
+      await provisioned.drop();
+    });
+    return { ...harness, provisioned };
+  } catch (error) {
+    await provisioned.drop();
+    throw error;
+  }
+}
+
+async function harnessOn<Client extends PrismaLikeClient, Context extends SubgraphContext, D extends Database>(
+  definition: SubgraphDefinition<Client, Context>,
+  database: D,
+  client: Client,
+  defaultViewer: Viewer,
+  closeDatabase: () => Promise<void>,
+): Promise<SubgraphHarness<Client, D>> {
   const server = buildSubgraphApolloServer(definition, createLogger(definition.name, 'silent'));
   await server.start();
   return {
@@ -86,7 +129,7 @@ export async function subgraphHarness<Client extends PrismaLikeClient, Context e
     async close() {
       await server.stop();
       await client.$disconnect();
-      await database.close();
+      await closeDatabase();
     },
   };
 }

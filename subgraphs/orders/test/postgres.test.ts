@@ -1,11 +1,8 @@
-import { fileURLToPath } from 'node:url';
-import type { ApolloServer } from '@apollo/server';
-import { openDatabase, type Database } from '@commerce/db';
-import { postgresAdminUrl, provisionTestServices, type ProvisionedTestServices } from '@commerce/db/testing';
-import { buildSubgraphApolloServer, createLogger, seedDatabase, seedProductPriceCents } from '@commerce/service-kit';
-import { asUser, errorCodes, execute, testRequest } from '@commerce/service-kit/testing';
+import type { Database } from '@commerce/db';
+import { postgresAdminUrl } from '@commerce/db/testing';
+import { seedProductPriceCents } from '@commerce/service-kit';
+import { asUser, errorCodes, postgresSubgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Context } from '../src/context.ts';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
 import { orders } from '../src/server.ts';
 
@@ -15,34 +12,19 @@ import { orders } from '../src/server.ts';
 if (!postgresAdminUrl) console.warn('postgres.test.ts: TEST_POSTGRES_ADMIN_URL is not set; the PostgreSQL tests of orders are skipped');
 
 describe.skipIf(!postgresAdminUrl)('orders on PostgreSQL', () => {
-  let provisioned: ProvisionedTestServices;
-  let database: Database;
+  let harness: SubgraphHarness<PrismaClient, Database>;
   let client: PrismaClient;
-  let server: ApolloServer<Context>;
 
   beforeAll(async () => {
-    const migrations = fileURLToPath(new URL('../prisma/migrations/', import.meta.url));
-    provisioned = await provisionTestServices(postgresAdminUrl!, [{ name: 'orders', migrationsDir: migrations }]);
-    const migrator = await openDatabase({ service: 'orders', kind: 'postgres', url: provisioned.migratorUrl('orders'), pool: { max: 1 } });
-    try {
-      await seedDatabase(orders, migrator);
-    } finally {
-      await migrator.close();
-    }
-    database = await openDatabase({ service: 'orders', kind: 'postgres', url: provisioned.appUrl('orders'), pool: { max: 10 } });
-    client = orders.createClient(database.adapter);
-    server = buildSubgraphApolloServer(orders, createLogger('orders', 'silent'));
-    await server.start();
+    harness = await postgresSubgraphHarness(orders, postgresAdminUrl!, { pool: 10 });
+    client = harness.client;
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await client?.$disconnect();
-    await database?.close();
-    await provisioned?.drop();
+    await harness?.close();
   });
 
-  const run = (userId: number, query: string, variables: Record<string, unknown>) => execute(server, orders.createContext(client, testRequest(asUser(userId))), query, variables);
+  const run = (userId: number, query: string, variables: Record<string, unknown>) => harness.query(query, variables, asUser(userId));
   const place = (userId: number, key: string, items: { productId: string; quantity: number }[]) =>
     run(userId, `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id status totalCents } } }`, { input: { items, idempotencyKey: key } });
   const events = (aggregate: string) => client.outboxEvent.findMany({ where: { aggregate }, orderBy: { seq: 'asc' }, select: { type: true } });

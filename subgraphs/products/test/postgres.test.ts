@@ -1,11 +1,7 @@
-import { fileURLToPath } from 'node:url';
-import { openDatabase, type Database } from '@commerce/db';
-import { postgresAdminUrl, provisionTestServices, type ProvisionedTestServices } from '@commerce/db/testing';
-import { buildSubgraphApolloServer, createLogger, seedDatabase } from '@commerce/service-kit';
-import { ADMIN, errorCodes, execute, testRequest } from '@commerce/service-kit/testing';
-import type { ApolloServer } from '@apollo/server';
+import type { Database } from '@commerce/db';
+import { postgresAdminUrl } from '@commerce/db/testing';
+import { ADMIN, errorCodes, postgresSubgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Context } from '../src/context.ts';
 import { backfill } from '../src/events.ts';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
 import { seedProduct } from '../src/seed.ts';
@@ -17,35 +13,20 @@ import { products } from '../src/server.ts';
 if (!postgresAdminUrl) console.warn('postgres.test.ts: TEST_POSTGRES_ADMIN_URL is not set; the PostgreSQL tests of products are skipped');
 
 describe.skipIf(!postgresAdminUrl)('products on PostgreSQL', () => {
-  let provisioned: ProvisionedTestServices;
-  let database: Database;
+  let harness: SubgraphHarness<PrismaClient, Database>;
   let client: PrismaClient;
-  let server: ApolloServer<Context>;
 
   beforeAll(async () => {
-    const migrations = fileURLToPath(new URL('../prisma/migrations/', import.meta.url));
-    provisioned = await provisionTestServices(postgresAdminUrl!, [{ name: 'products', migrationsDir: migrations }]);
-    const migrator = await openDatabase({ service: 'products', kind: 'postgres', url: provisioned.migratorUrl('products'), pool: { max: 1 } });
-    try {
-      await seedDatabase(products, migrator);
-    } finally {
-      await migrator.close();
-    }
-    database = await openDatabase({ service: 'products', kind: 'postgres', url: provisioned.appUrl('products'), pool: { max: 8 } });
-    client = products.createClient(database.adapter);
-    server = buildSubgraphApolloServer(products, createLogger('products', 'silent'));
-    await server.start();
+    harness = await postgresSubgraphHarness(products, postgresAdminUrl!, { pool: 8, viewer: ADMIN });
+    client = harness.client;
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await client?.$disconnect();
-    await database?.close();
-    await provisioned?.drop();
+    await harness?.close();
   });
 
   const changePrice = (id: number, price: number) =>
-    execute(server, products.createContext(client, testRequest(ADMIN)), `mutation($id: ID!, $p: Int!) { updateProductPrice(id: $id, priceCents: $p) { product { id } } }`, {
+    harness.query(`mutation($id: ID!, $p: Int!) { updateProductPrice(id: $id, priceCents: $p) { product { id } } }`, {
       id: String(id),
       p: price,
     });
