@@ -12,23 +12,16 @@
  * The browser part skips, saying why, only when no Chromium is installed (`apt-get install -y
  * chromium`; or point TEST_CHROMIUM_PATH at one).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse, type OperationDefinitionNode } from 'graphql';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { examplesFor } from '../../ide/examples.ts';
 import { DEFAULT_SUPERGRAPH } from '../../src/env.ts';
 import { DEFAULT_IDE_DIST } from '../../src/ide.ts';
+import { ARTIFACTS, HAS_CHROMIUM, NO_CHROMIUM, openBrowser, type Browser } from '../support/browser.ts';
 import { startSupergraph, type Supergraph } from '../support/supergraph.ts';
-
-const CHROMIUM = process.env.TEST_CHROMIUM_PATH || '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-const NO_CHROMIUM = `no Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set TEST_CHROMIUM_PATH)`;
-const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
-const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 let supergraph: Supergraph;
 
@@ -48,52 +41,17 @@ if (!HAS_CHROMIUM) {
 }
 
 describe.skipIf(!HAS_CHROMIUM)('the IDE in headless Chromium', () => {
-  let context: BrowserContext;
+  let browser: Browser;
   let page: Page;
-  let profile: string;
-  /** Requests to anywhere but this machine, which were aborted. */
-  const leftTheMachine: string[] = [];
-  /** Console errors, uncaught exceptions, failed requests, and CSP violations the page saw. */
-  const problems: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(join(DEFAULT_IDE_DIST, 'index.html'))) throw new Error('the IDE is not built: run `npm run build:ide -w @commerce/router` (turbo runs it before these tests)');
-    mkdirSync(ARTIFACTS, { recursive: true });
-    profile = mkdtempSync(join(tmpdir(), 'ide-chromium-'));
-    // A persistent context is how playwright takes a fresh --user-data-dir.
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1440, height: 1000 },
-    });
-    await context.route('**/*', (route) => {
-      const url = new URL(route.request().url());
-      if (/^(https?|wss?):$/.test(url.protocol) && !LOCAL_HOSTS.has(url.hostname)) {
-        leftTheMachine.push(url.href);
-        return route.abort('blockedbyclient');
-      }
-      return route.continue();
-    });
-    // Every CSP violation the document sees, reported before any of the page's own scripts run.
-    await context.addInitScript({
-      content: `document.addEventListener('securitypolicyviolation', (event) => {
-        console.error('CSP violation: ' + event.effectiveDirective + ' blocked ' + (event.blockedURI || 'inline') + ' (' + event.sample + ')');
-      });`,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-    page.on('requestfailed', (request) => {
-      if (!leftTheMachine.includes(request.url())) problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`);
-    });
+    browser = await openBrowser({ name: 'ide', viewport: { width: 1440, height: 1000 } });
+    page = browser.page;
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
   });
 
   /** An editor's text as shown (Monaco renders spaces as no-break spaces). */
@@ -141,8 +99,8 @@ describe.skipIf(!HAS_CHROMIUM)('the IDE in headless Chromium', () => {
   });
 
   it('sent nothing beyond this machine, and the CSP refused nothing', () => {
-    expect(leftTheMachine).toEqual([]);
-    expect(problems).toEqual([]);
+    expect(browser.leftTheMachine).toEqual([]);
+    expect(browser.problems).toEqual([]);
   });
 });
 

@@ -15,21 +15,15 @@
  * (`@commerce/web#build`, a dependency of the router's tests).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_IN_SAFELIST, parseManifest } from '../../src/persisted.ts';
 import { STOREFRONT_CSP } from '../../src/storefront.ts';
+import { ARTIFACTS, HAS_CHROMIUM, NO_CHROMIUM, openBrowser, type Browser } from '../support/browser.ts';
 import { startSupergraph, type Supergraph } from '../support/supergraph.ts';
-
-const CHROMIUM = process.env.TEST_CHROMIUM_PATH || '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-const NO_CHROMIUM = `no Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set TEST_CHROMIUM_PATH)`;
-const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
-const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const WEB = new URL('../../../clients/web/', import.meta.url);
 const WEB_DIST = fileURLToPath(new URL('dist/', WEB));
 const MANIFEST = fileURLToPath(new URL('src/generated/persisted-query-manifest.json', WEB));
@@ -43,14 +37,9 @@ if (!HAS_CHROMIUM) {
 
 describe.skipIf(!HAS_CHROMIUM)('the storefront in headless Chromium, against a safelisted router', () => {
   let graph: Supergraph;
-  let context: BrowserContext;
+  let browser: Browser;
   let page: Page;
-  let profile: string;
   let shop: string;
-  /** Requests to anywhere but this machine, which were aborted. */
-  const leftTheMachine: string[] = [];
-  /** Console errors, uncaught exceptions, failed requests and CSP violations the page saw. */
-  const problems: string[] = [];
   /** Every GraphQL request body the page sent. */
   const sent: { query?: string; operationName?: string; extensions?: { persistedQuery?: { sha256Hash?: string } } }[] = [];
 
@@ -62,41 +51,18 @@ describe.skipIf(!HAS_CHROMIUM)('the storefront in headless Chromium, against a s
     graph = await startSupergraph({ router: { persistedOperations: { manifest, mode: 'safelist' }, storefront: { distDir: WEB_DIST } } });
     shop = `${graph.router.url}/shop/`;
 
-    mkdirSync(ARTIFACTS, { recursive: true });
-    profile = mkdtempSync(join(tmpdir(), 'storefront-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    browser = await openBrowser({
+      name: 'storefront',
       viewport: { width: 1280, height: 900 },
+      onLocalRequest: (request) => {
+        if (new URL(request.url()).pathname === '/graphql' && request.method() === 'POST') sent.push(JSON.parse(request.postData() ?? '{}'));
+      },
     });
-    await context.route('**/*', (route) => {
-      const url = new URL(route.request().url());
-      if (/^(https?|wss?):$/.test(url.protocol) && !LOCAL_HOSTS.has(url.hostname)) {
-        leftTheMachine.push(url.href);
-        return route.abort('blockedbyclient');
-      }
-      if (url.pathname === '/graphql' && route.request().method() === 'POST') sent.push(JSON.parse(route.request().postData() ?? '{}'));
-      return route.continue();
-    });
-    await context.addInitScript({
-      content: `document.addEventListener('securitypolicyviolation', (event) => {
-        console.error('CSP violation: ' + event.effectiveDirective + ' blocked ' + (event.blockedURI || 'inline') + ' (' + event.sample + ')');
-      });`,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-    page.on('requestfailed', (request) => {
-      if (!leftTheMachine.includes(request.url())) problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`);
-    });
+    page = browser.page;
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await graph?.close();
   });
 
@@ -203,15 +169,15 @@ describe.skipIf(!HAS_CHROMIUM)('the storefront in headless Chromium, against a s
       expect(body.query).toBeUndefined();
       expect(ids.has(body.extensions?.persistedQuery?.sha256Hash ?? '')).toBe(true);
     }
-    expect(leftTheMachine).toEqual([]);
-    expect(problems).toEqual([]);
+    expect(browser.leftTheMachine).toEqual([]);
+    expect(browser.problems).toEqual([]);
   });
 
   it('also works against a router that has no manifest: each operation is registered once, as an automatic persisted query', async () => {
     const plain = await graph.startRouter({ persistedOperations: undefined, storefront: { distDir: WEB_DIST } });
     try {
       const before = sent.length;
-      const visitor = await context.newPage();
+      const visitor = await browser.context.newPage();
       await visitor.goto(`${plain.url}/shop/#/product/2`);
       await expect.poll(() => visitor.getByTestId('review').count(), { timeout: 10_000 }).toBeGreaterThan(0);
       await visitor.reload();
