@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signingSecretVariable } from '../src/env.ts';
 import { startSupergraph, type Supergraph } from './support/supergraph.ts';
 
 /**
@@ -87,5 +88,35 @@ describe('an event backlog, as an operator sees it', () => {
     const after = await metrics('products');
     expect(after.get('commerce_events_pending{service="products",destination="reviews"}') ?? 0).toBe(0);
     expect(after.get('commerce_events_oldest_pending_seconds{service="products"}')).toBe(0);
+  });
+});
+
+/** The signing secrets the harness's own router uses, by variable name. */
+const graphSecrets = () => new Map(Object.entries(graph.routerEnvironment()).filter(([name]) => name.endsWith('_SIGNING_SECRET')));
+
+describe('a subgraph whose signing secret the router does not share (a rotation half done)', () => {
+  // Today's answer, recorded so the README can say it: the subgraph's 401 reaches the client as
+  // "401: Unauthorized" with code UNAUTHENTICATED and no path, as if the caller's token were at
+  // fault. Reported; a router that said SERVICE_UNAVAILABLE at the field's path would change this test.
+  it('gets 401 from that subgraph once (never retried); its fields are null with one UNAUTHENTICATED error, the rest of the answer intact', async () => {
+    const wrong = new Map([[signingSecretVariable('inventory'), 'a-secret-inventory-does-not-have-0123456789']]);
+    const halfRotated = await graph.startRouter({ signingSecrets: new Map([...graphSecrets(), ...wrong]) });
+    try {
+      const { result, requests } = await graph.measure(async () => {
+        const response = await fetch(halfRotated.graphqlUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ product(id: "1") { name stock } }' }),
+        });
+        return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[] } };
+      });
+      expect(result.status).toBe(200);
+      expect(result.body.data).toEqual({ product: { name: 'Classic Novel', stock: null } });
+      expect(result.body.errors).toHaveLength(1);
+      expect(result.body.errors![0]).toEqual({ message: '401: Unauthorized', extensions: { code: 'UNAUTHENTICATED', requestId: expect.any(String) } });
+      expect(requests.inventory).toBe(1);
+    } finally {
+      await halfRotated.stop();
+    }
   });
 });
