@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chown, mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, isAlive } from './local-processes.ts';
 
 /**
  * A throw-away PostgreSQL cluster for tests that must see what a real deployment sees: password
@@ -60,17 +60,6 @@ export function passwordClusterUnavailable(): string | null {
 function run(bin: string, args: string[], timeoutMs = 60_000) {
   const [command, argv] = isRoot() ? ['runuser', ['-u', OS_USER, '--', bin, ...args]] : [bin, args];
   return spawnSync(command, argv, { encoding: 'utf8', timeout: timeoutMs });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startPasswordCluster(): Promise<PasswordCluster> {
@@ -179,13 +168,4 @@ export function sweepAbandonedClusters(): string[] {
     swept.push(dir);
   }
   return swept;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

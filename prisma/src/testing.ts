@@ -6,7 +6,9 @@ import pg from 'pg';
 import { openDatabase, openPGlite, type PGliteDatabase } from './database.ts';
 import { migrate, readMigrations } from './migrate.ts';
 import { deprovision, generatePassword, provision, serviceNames, urlFor } from './provision.ts';
+import { isAlive } from './local-processes.ts';
 
+export { freePort, isAlive } from './local-processes.ts';
 export { CLUSTER_DIR_PREFIX, passwordClusterUnavailable, startPasswordCluster, sweepAbandonedClusters, type PasswordCluster } from './test-cluster.ts';
 
 /**
@@ -150,13 +152,4 @@ async function sweepAbandoned(adminUrl: string): Promise<void> {
 
 function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

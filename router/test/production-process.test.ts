@@ -4,10 +4,10 @@
 // these check that main.ts really hands the environment to it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSupergraph, type Supergraph } from './support/supergraph.ts';
+import { freePort as closedPort } from '@commerce/service-kit/testing';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const SUBGRAPHS = ['ACCOUNTS', 'PRODUCTS', 'INVENTORY', 'REVIEWS', 'ORDERS'];
@@ -51,17 +51,6 @@ async function startRouterProcess(env: Record<string, string>): Promise<RouterPr
 
 function secret(name: string): string {
   return `${name.toLowerCase()}-signing-secret-for-tests-only-0123456789`;
-}
-
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>

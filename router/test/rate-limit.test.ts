@@ -2,10 +2,10 @@
 // and Configuration sections describe them: a signed-in caller spends their own budget, an
 // anonymous one their address's; 0 turns one off; past the budget, 429 RATE_LIMITED with
 // Retry-After; and with Redis unreachable, each process keeps limiting in memory.
-import { createServer, type AddressInfo } from 'node:net';
 import { connectRedis, createLogger, HttpError, viewer } from '@commerce/service-kit/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRateLimit, type RateLimit } from '../src/rate-limit.ts';
+import { freePort as closedPort } from '@commerce/service-kit/testing';
 
 const ANONYMOUS = viewer(null);
 const ADDRESS = '203.0.113.9';
@@ -68,12 +68,3 @@ describe('rate limits', () => {
     });
   });
 });
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +8,7 @@ import { httpTransport, PoisonEvent, publishEvent, signatureHeaders, type EventC
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventDatabase, type EventDatabase } from '../../subgraphs/kit/test/support/event-db.ts';
 import { startEventService } from '../../subgraphs/kit/test/support/event-service.ts';
+import { freePort as closedPort } from '@commerce/db/testing';
 
 /**
  * `npm run events` against real services' internal routes: products (a publisher whose
@@ -67,15 +67,6 @@ afterAll(async () => {
   await reviewsDb?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function publishAll(db: EventClient, ids: number[], type: 'ProductCreated' | 'ProductSnapshot'): Promise<number> {
   await db.$transaction(async (tx) => {

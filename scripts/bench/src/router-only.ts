@@ -16,6 +16,7 @@ import { createRunIdentity } from './identity.ts';
 import { median, percentile, runLoad, stopCurrentLoad } from './load.ts';
 import { OPERATIONS, type OperationName } from './operations.ts';
 import { memoryOf, ROUTER_BENCH_ENV, ROUTER_SETTINGS, ServerProcess, startFleet, type Fleet } from './systems.ts';
+import { freePort } from '@commerce/db/testing';
 
 export const ROUTER_ONLY_SYSTEMS = ['router', 'apollo-gateway', 'hive-gateway'] as const;
 type BaseSystem = (typeof ROUTER_ONLY_SYSTEMS)[number];
@@ -441,18 +442,6 @@ export function routerOnlyTable(cells: readonly Cell[], peak: Record<string, num
     );
   }
   return lines.join('\n');
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 

@@ -1,7 +1,6 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { ROUTER_NODE_FLAGS, SERVER_NODE_FLAGS } from '@commerce/service-kit/core';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +8,7 @@ import type { DataSet } from './data.ts';
 import type { RunIdentity } from './identity.ts';
 import type { ChildMessage, Counters } from './ipc.ts';
 import { SERVICE_NAMES, type ServiceName } from './services.ts';
+import { freePort } from '@commerce/db/testing';
 
 /** Router variables a user may set for a run (recorded in the results); unset = the shipped default. */
 export const ROUTER_SETTINGS = ['ROUTER_WORKERS', 'SUBGRAPH_COALESCE_QUERIES', 'SUBGRAPH_MAX_SOCKETS', 'SUBGRAPH_TIMEOUT_MS'] as const;
@@ -149,17 +149,6 @@ function forkScript(name: string, script: string, args: string[], env: Record<st
   // monolith the servers', so only the software differs between systems of one role.
   const child = fork(processScript(script), args, { execArgv: [...flags], env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
   return new ServerProcess(name, child);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Where the gateways' copy of the supergraph (routing URLs rewritten) is written for a data size. */

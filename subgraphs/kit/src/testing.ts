@@ -7,6 +7,8 @@ import { createLogger } from './logger.ts';
 import { ANONYMOUS, viewer, type RequestInfo, type Viewer } from './identity.ts';
 import { buildSubgraphApolloServer, seedDatabase, type PrismaLikeClient, type SubgraphContext, type SubgraphDefinition } from './subgraph.ts';
 
+export { freePort } from '@commerce/db/testing';
+
 /** Seeded user 1, the admin, as tests call in. */
 export const ADMIN = viewer(1, ['admin']);
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { EventClient, SqlClient } from '../../src/events/index.ts';
+import { isAlive } from '@commerce/db/testing';
 
 const fixture = () => readFile(new URL('../fixtures/events.sql', import.meta.url), 'utf8');
 
@@ -166,13 +167,4 @@ export async function postgresEventDatabase(adminUrl: string, extraSql = '') {
       }
     },
   };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
