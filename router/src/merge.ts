@@ -1,6 +1,6 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { IDENTITY_HEADERS, signatureHeaders } from '@commerce/service-kit/core';
+import { ErrorCode, IDENTITY_HEADERS, signatureHeaders } from '@commerce/service-kit/core';
 import {
   GraphQLError,
   Kind,
@@ -59,6 +59,8 @@ export interface SubgraphDataSourceOptions {
   guards?: GuardedFields;
   /** Called for every merged request that had to be re-sent fetch by fetch (for logs). */
   onUnmerged?: (subgraph: string, fetches: number, reason: string) => void;
+  /** Called when the subgraph refused the router itself (401/403: its signature), a misconfiguration for operators. */
+  onRefused?: (subgraph: string, status: number) => void;
 }
 
 /** What a fetch's query is, decided once per query text. */
@@ -452,14 +454,22 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
     return body as GatewayGraphQLResponse;
   }
 
-  /** RemoteGraphQLDataSource's error for an answer that is not 2xx (the fetcher has already turned 5xx into SERVICE_UNAVAILABLE). */
+  /**
+   * RemoteGraphQLDataSource's error for an answer that is not 2xx (the fetcher has already turned
+   * 5xx into SERVICE_UNAVAILABLE), except 401 and 403: subgraphs never see the caller's token, so
+   * they refuse only the router's signature (a secret rotated on one side only). Stock says
+   * UNAUTHENTICATED/FORBIDDEN there, which tells the caller to sign in again for nothing; the
+   * service is unavailable to this router, and operators are told why.
+   */
   private errorFromResponse(response: SubgraphResponse): GraphQLError {
+    if (response.status === 401 || response.status === 403) {
+      this.options.onRefused?.(this.name, response.status);
+      return new GraphQLError(`The ${this.name} service is unavailable`, { extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, serviceName: this.name } });
+    }
     const body: unknown = isJson(response) ? JSON.parse(response.body) : response.body;
     const extensions: Record<string, unknown> = {
       response: { url: this.url, status: response.status, statusText: response.statusText, body },
     };
-    if (response.status === 401) extensions.code = 'UNAUTHENTICATED';
-    else if (response.status === 403) extensions.code = 'FORBIDDEN';
     return new GraphQLError(`${response.status}: ${response.statusText}`, { extensions });
   }
 

@@ -147,6 +147,8 @@ export function createRouter(options: RouterOptions) {
         merge,
         ...(guards ? { guards } : {}),
         onUnmerged: (subgraph, fetches, reason) => logger.debug('merged subgraph request re-sent fetch by fetch', { subgraph, fetches, reason }),
+        onRefused: (subgraph, status) =>
+          logger.error(`${subgraph} refused the router's signature: its signing secret differs from ${signingSecretVariable(subgraph)}`, { subgraph, status }),
       });
     },
   });

@@ -95,10 +95,9 @@ describe('an event backlog, as an operator sees it', () => {
 const graphSecrets = () => new Map(Object.entries(graph.routerEnvironment()).filter(([name]) => name.endsWith('_SIGNING_SECRET')));
 
 describe('a subgraph whose signing secret the router does not share (a rotation half done)', () => {
-  // Today's answer, recorded so the README can say it: the subgraph's 401 reaches the client as
-  // "401: Unauthorized" with code UNAUTHENTICATED and no path, as if the caller's token were at
-  // fault. Reported; a router that said SERVICE_UNAVAILABLE at the field's path would change this test.
-  it('gets 401 from that subgraph once (never retried); its fields are null with one UNAUTHENTICATED error, the rest of the answer intact', async () => {
+  // The subgraph's 401 is about the router's signature, never the caller's token: an
+  // UNAUTHENTICATED here would send clients to sign in again for nothing.
+  it('gets 401 from that subgraph once (never retried); its fields are null with one SERVICE_UNAVAILABLE error naming the service, the rest of the answer intact', async () => {
     const wrong = new Map([[signingSecretVariable('inventory'), 'a-secret-inventory-does-not-have-0123456789']]);
     const halfRotated = await graph.startRouter({ signingSecrets: new Map([...graphSecrets(), ...wrong]) });
     try {
@@ -113,7 +112,7 @@ describe('a subgraph whose signing secret the router does not share (a rotation 
       expect(result.status).toBe(200);
       expect(result.body.data).toEqual({ product: { name: 'Classic Novel', stock: null } });
       expect(result.body.errors).toHaveLength(1);
-      expect(result.body.errors![0]).toEqual({ message: '401: Unauthorized', extensions: { code: 'UNAUTHENTICATED', requestId: expect.any(String) } });
+      expect(result.body.errors![0]).toEqual({ message: 'The inventory service is unavailable', extensions: { code: 'SERVICE_UNAVAILABLE', requestId: expect.any(String) } });
       expect(requests.inventory).toBe(1);
     } finally {
       await halfRotated.stop();
