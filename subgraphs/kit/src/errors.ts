@@ -30,7 +30,7 @@ const APOLLO_REQUEST_CODES = new Set([
   // The router's planner patch: a query no subgraph can answer (see docs/planner-patches.md).
   'QUERY_PLANNING_FAILED',
 ]);
-const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode), ...APOLLO_REQUEST_CODES]);
+const PUBLIC_CODES: ReadonlySet<unknown> = new Set<string>([...Object.values(ErrorCode), ...APOLLO_REQUEST_CODES]);
 /** The extension fields our errors carry on purpose; nothing else reaches a client. */
 const PUBLIC_EXTENSIONS = new Set(['code', 'field', 'typename', 'id', 'retryAfterSeconds', 'limit', 'max', 'actual', 'variable', 'path', 'requestId']);
 
@@ -54,14 +54,9 @@ interface PrismaLikeError {
   meta?: { target?: unknown; modelName?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: unknown } } } };
 }
 
-function isPrismaKnownError(error: unknown): error is PrismaLikeError {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    'code' in error &&
-    typeof error.code === 'string' &&
-    /^P\d{4}$/.test(error.code)
-  );
+/** The code of a Prisma known-request error (P2002…); anything else has none we act on. */
+function prismaCode(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
 }
 
 /**
@@ -71,15 +66,15 @@ function isPrismaKnownError(error: unknown): error is PrismaLikeError {
  */
 export function translateDatabaseError(error: unknown): never {
   if (error instanceof GraphQLError) throw error;
-  if (isPrismaKnownError(error)) {
-    if (error.code === 'P2002') {
-      const target = error.meta?.target ?? error.meta?.driverAdapterError?.cause?.constraint?.fields;
-      const field = Array.isArray(target) ? target.join(',') : typeof target === 'string' ? target : undefined;
-      throw conflict(`A record with this ${field ?? 'value'} already exists`, field);
-    }
-    if (error.code === 'P2025') {
-      throw new GraphQLError('The record was not found', { extensions: { code: ErrorCode.NOT_FOUND } });
-    }
+  const code = prismaCode(error);
+  if (code === 'P2002') {
+    const { meta } = error as PrismaLikeError;
+    const target = meta?.target ?? meta?.driverAdapterError?.cause?.constraint?.fields;
+    const field = Array.isArray(target) ? target.join(',') : typeof target === 'string' ? target : undefined;
+    throw conflict(`A record with this ${field ?? 'value'} already exists`, field);
+  }
+  if (code === 'P2025') {
+    throw new GraphQLError('The record was not found', { extensions: { code: ErrorCode.NOT_FOUND } });
   }
   throw error;
 }
@@ -103,7 +98,7 @@ export function maskError(
   original?: unknown,
 ): GraphQLFormattedError {
   const code = formatted.extensions?.code;
-  if (typeof code === 'string' && PUBLIC_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+  if (PUBLIC_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
     // Keep the code and our own structured fields; drop everything else (stack traces, the
     // gateway's serviceName, anything a library adds), so nothing internal rides along.
     const extensions: Record<string, unknown> = {};

@@ -167,7 +167,7 @@ export function parseKeysetPage(args: PageArgs, bounds: PageBounds, cursorPrefix
   if (args.after === undefined || args.after === null) return { take, after: null };
   const [prefix, ms, id, ...rest] = Buffer.from(args.after, 'base64url').toString('utf8').split(':');
   const afterId = tryParseId(id);
-  const time = /^\d{1,15}$/.test(ms ?? '') ? Number(ms) : Number.NaN;
+  const time = /^\d{1,15}$/.test(String(ms)) ? Number(ms) : Number.NaN;
   const createdAt = new Date(time);
   if (prefix !== cursorPrefix || rest.length > 0 || afterId === null || Number.isNaN(createdAt.getTime())) {
     throw badUserInput('after is not a cursor returned by this field', 'after');

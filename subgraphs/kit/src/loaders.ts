@@ -92,9 +92,10 @@ export function createTopPerKeyLoader<Row>(
       const statement = topPerKeyStatement(query, keys, limit);
       const rows = (await run(statement.text, ...statement.values)) as (Row & { __key: number })[];
       const groups = groupByKeys(keys, rows, (row) => Number(row.__key));
-      const byKey = new Map(keys.map((key, i) => [key, groups[i] ?? []]));
+      // groupByKeys gives one group per key, in key order; every request's key is one of the keys.
+      const byKey = new Map(keys.map((key, i) => [key, groups[i]!]));
       return requests.map((request) =>
-        (byKey.get(request.key) ?? []).slice(0, request.first).map(({ __key: _key, ...row }) => row as Row),
+        byKey.get(request.key)!.slice(0, request.first).map(({ __key: _key, ...row }) => row as Row),
       );
     },
     { cacheKey: (request) => `${request.key}:${request.first}` },
@@ -167,9 +168,10 @@ export function createKeysetPerKeyLoader<Row>(
       const statement = keysetStatement(query, requests);
       const rows = (await run(statement.text, ...statement.values)) as (Row & { __request: number })[];
       const pages: Row[][] = requests.map(() => []);
-      for (const { __request, ...row } of rows) pages[Number(__request) - 1]?.push(row as Row);
+      // __request is the request's 1-based position, set by the statement itself.
+      for (const { __request, ...row } of rows) pages[Number(__request) - 1]!.push(row as Row);
       return pages;
     },
-    { cacheKey: (request) => `${request.key}:${request.limit}:${request.after ? `${request.after.createdAt.getTime()}:${request.after.id}` : ''}` },
+    { cacheKey: (request) => `${request.key}:${request.limit}:${request.after?.createdAt.getTime()}:${request.after?.id}` },
   );
 }

@@ -64,8 +64,9 @@ describe('requestInfoFromHeaders', () => {
     expect(info.viewer).toBe(ANONYMOUS);
     expect(Object.isFrozen(ANONYMOUS)).toBe(true);
     expect(ANONYMOUS).toEqual({ userId: null, scopes: new Set() });
-    // A scope alone is a caller (a service token), not anonymous.
+    // A scope alone is a caller (a service token), not anonymous; so is a user without scopes.
     expect(requestInfoFromHeaders({ 'x-commerce-scopes': 'admin' }, 'f').viewer).toEqual(viewer(null, ['admin']));
+    expect(requestInfoFromHeaders({ 'x-commerce-user-id': '7' }, 'f').viewer).toEqual(viewer(7, []));
   });
 });
 
