@@ -57,6 +57,32 @@ async function serve(options: Partial<HttpOptions<{ caller?: string }, { request
 const post = (server: RunningServer, body: string | object, headers: Record<string, string> = {}, path = '/graphql') =>
   fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
+/** A plain TCP client speaking HTTP/1.1 by hand: what it received, and when the server closed it. */
+function rawClient(port: number, host = '127.0.0.1') {
+  const socket = connect(port, host);
+  let text = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (data: string) => (text += data));
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  return {
+    socket,
+    closed,
+    get text() {
+      return text;
+    },
+  };
+}
+
+/** Polls until `condition` holds, failing after a generous bound. */
+async function until(condition: () => boolean, what: string, ms = 10_000) {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe('request ids', () => {
   let server: RunningServer;
   beforeAll(async () => {
@@ -99,10 +125,50 @@ describe('the client address', () => {
     expect(await response.json()).toEqual({ data: { who: `${expected}/r2` } });
   });
 
+  it('reads X-Forwarded-For sent as several header lines as one chain', async () => {
+    const server = await serve({ trustProxyHops: 2 });
+    const body = await new Promise<string>((resolve, reject) => {
+      const request = httpRequest(
+        `${server.url}/graphql`,
+        { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'r4', 'x-forwarded-for': ['10.0.0.1, 198.51.100.7', '203.0.113.9'] } },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve(text));
+        },
+      );
+      request.on('error', reject);
+      request.end(JSON.stringify({ query: '{ who }' }));
+    });
+    expect(JSON.parse(body)).toEqual({ data: { who: '198.51.100.7/r4' } });
+  });
+
   it('is the socket address behind trusted proxies that sent no X-Forwarded-For', async () => {
     const server = await serve({ trustProxyHops: 1 });
     const response = await post(server, { query: '{ who }' }, { 'x-request-id': 'r3' });
     expect(await response.json()).toEqual({ data: { who: '127.0.0.1/r3' } });
+  });
+});
+
+describe('security headers', () => {
+  const expected = {
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    'cross-origin-opener-policy': 'same-origin',
+    'cache-control': 'no-store',
+  };
+  const shown = (response: Response) => Object.fromEntries([...Object.keys(expected), 'strict-transport-security'].map((name) => [name, response.headers.get(name)]));
+
+  it('are on every answer (GraphQL, probes, refusals), with HSTS only when asked for', async () => {
+    const plain = await serve();
+    for (const response of [await post(plain, { query: '{ hello }' }), await fetch(`${plain.url}/health`), await fetch(`${plain.url}/nowhere`)]) {
+      expect(shown(response), response.url).toEqual({ ...expected, 'strict-transport-security': null });
+    }
+    const hsts = await serve({ hsts: true });
+    expect(shown(await post(hsts, { query: '{ hello }' }))).toEqual({ ...expected, 'strict-transport-security': 'max-age=31536000; includeSubDomains' });
   });
 });
 
@@ -148,6 +214,20 @@ describe('CORS', () => {
     expect(corsHeaders(preflight)).toEqual({});
     const none = await serve();
     expect(corsHeaders(await post(none, { query: '{ hello }' }, { origin: 'https://a.example' }))).toEqual({});
+  });
+
+  it('sends no credentials header to a listed origin unless corsCredentials is set', async () => {
+    const server = await serve({ corsOrigins: ['https://a.example'] });
+    expect(corsHeaders(await post(server, { query: '{ hello }' }, { origin: 'https://a.example' }))).toEqual({
+      'access-control-allow-origin': 'https://a.example',
+      'access-control-expose-headers': 'x-request-id, retry-after',
+      vary: 'origin',
+    });
+  });
+
+  it('says nothing CORS to a request without an Origin, even with *', async () => {
+    const server = await serve({ corsOrigins: '*' });
+    expect(corsHeaders(await post(server, { query: '{ hello }' }))).toEqual({});
   });
 });
 
@@ -213,6 +293,43 @@ describe('bodies', () => {
       ['POST', undefined, ''],
       ['POST', 'query { hello }', 'query { hello }'],
     ]);
+  });
+  it('reads and parses only a POST body, leaving the body of a GET alone', async () => {
+    const server = await serve({ prepare: async (request) => (prepared.push(request), { requestId: request.requestId, clientIp: request.clientIp }) });
+    prepared.length = 0;
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(`${server.url}/graphql?query=%7B%20hello%20%7D`, { method: 'GET', headers: { 'apollo-require-preflight': 'true', 'content-length': '13' } }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on('error', reject);
+      request.end('not the body');
+    });
+    expect(status).toBe(200);
+    expect(prepared.map((p) => [p.method, p.body, p.rawBody])).toEqual([['GET', undefined, '']]);
+  });
+
+  it('hands a POST without a content type to Apollo as text', async () => {
+    const server = await serve({ prepare: async (request) => (prepared.push(request), { requestId: request.requestId, clientIp: request.clientIp }) });
+    prepared.length = 0;
+    const client = rawClient(server.port);
+    client.socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: 15\r\nConnection: close\r\n\r\nquery { hello }');
+    await client.closed;
+    expect(client.text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(prepared.map((p) => [p.method, p.body, p.rawBody])).toEqual([['POST', 'query { hello }', 'query { hello }']]);
+  });
+
+  it('refuses a declared length over the limit at once, without waiting for the body', async () => {
+    const server = await serve({ maxBodyBytes: 2_000 }, { requestTimeoutMs: 120_000 });
+    const client = rawClient(server.port);
+    client.socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2001\r\nX-Request-Id: early-1\r\n\r\n{"query":');
+    await until(() => client.text.endsWith('\r\n0\r\n\r\n'), 'the whole 413');
+    expect(client.text).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
+    expect(client.text).toMatch(/\r\nconnection: close\r\n/i);
+    expect(client.text).toContain(
+      JSON.stringify({ errors: [{ message: 'Request body exceeds 2000 bytes', extensions: { code: 'PAYLOAD_TOO_LARGE', requestId: 'early-1' } }] }),
+    );
+    client.socket.destroy();
   });
 });
 
@@ -280,6 +397,45 @@ describe('routes and refusals', () => {
     );
     expect(outcome).toBe('cut');
   });
+
+  it('logs a failure after the client has gone as an abort, at debug, not as an error', async () => {
+    let reached!: () => void;
+    const inPrepare = new Promise<void>((resolve) => (reached = resolve));
+    const server = await serve({
+      prepare: async (request) => {
+        reached();
+        await new Promise((resolve) => request.raw.socket.once('close', resolve));
+        throw new Error('the database went away too');
+      },
+    });
+    lines.length = 0;
+    const client = rawClient(server.port);
+    const body = '{"query":"{ hello }"}';
+    client.socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Request-Id: gone-1\r\n\r\n${body}`);
+    await inPrepare;
+    client.socket.destroy();
+    await until(() => lines.some((line) => line.message === 'request' && line.requestId === 'gone-1'), 'the access line');
+    expect(lines.filter((line) => line.level !== 'debug' || line.message !== 'request')).toEqual([{ level: 'debug', message: 'request aborted by the client', requestId: 'gone-1' }]);
+  });
+
+  it('logs a pipelined request whose body is cut short as an abort, not as an error', async () => {
+    const holding: ServerResponse[] = [];
+    const server = await serve({ internalRoutes: { '/internal/hold': (_request, response) => void holding.push(response) } });
+    const seen: string[] = [];
+    server.server.on('request', (request: IncomingMessage) => seen.push(request.url ?? ''));
+    lines.length = 0;
+    const client = rawClient(server.port);
+    client.socket.write('GET /internal/hold HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => holding.length === 1, 'the held request');
+    // The second request waits behind the first for its answer: its response has no socket yet.
+    client.socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\nX-Request-Id: cut-1\r\n\r\n{"query":');
+    await until(() => seen.length === 2, 'the pipelined request');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    client.socket.destroy();
+    await until(() => lines.some((line) => line.requestId === 'cut-1' && line.message !== 'request'), 'the outcome of the cut request');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lines.filter((line) => line.message !== 'request')).toEqual([{ level: 'debug', message: 'request aborted by the client', requestId: 'cut-1' }]);
+  });
 });
 
 describe('the access log', () => {
@@ -313,6 +469,51 @@ describe('the access log', () => {
       { level: 'debug', operationName: null, userId: null, requestId: 'log-4' },
     ]);
   });
+
+  it('measures the duration of the exchange in milliseconds, to a tenth', async () => {
+    const server = await serve({
+      prepare: async (request) => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return { requestId: request.requestId, clientIp: request.clientIp };
+      },
+    });
+    lines.length = 0;
+    const started = performance.now();
+    await (await post(server, { query: '{ hello }' }, { 'x-request-id': 'timed-1' })).text();
+    await until(() => lines.some((line) => line.message === 'request'), 'the access line');
+    const elapsed = performance.now() - started;
+    const { durationMs } = lines.find((line) => line.message === 'request')!;
+    // At least the 200 ms prepare waited, at most the time the test saw go by.
+    expect(durationMs).toBeGreaterThanOrEqual(150);
+    expect(durationMs).toBeLessThanOrEqual(Math.ceil(elapsed * 10) / 10);
+  });
+});
+
+describe('the HTML page at the GraphQL path', () => {
+  it('is chosen by the Accept header as Apollo would: quality first, then the more specific range, then the earlier one', async () => {
+    const server = await serve({ htmlPage: (_request: IncomingMessage, response: ServerResponse) => void response.writeHead(200, { 'content-type': 'text/html' }).end('the page') });
+    const page = async (accept: string) => (await (await fetch(`${server.url}/graphql`, { headers: { accept } })).text()) === 'the page';
+    const cases: [string, boolean][] = [
+      // No range for the JSON types: HTML at any quality wins.
+      ['image/png, text/html;q=0.5', true],
+      // Any type at a higher quality: JSON.
+      ['text/html;q=0.5, */*', false],
+      // Same quality: the exact range beats */*.
+      ['text/html, */*', true],
+      // The more specific range of a type counts, not the first one that matches.
+      ['text/*;q=0.9, text/html, application/json;q=0.95', true],
+      // Of two equally specific ranges, the first one counts.
+      ['*/*, text/html;q=0.5, */*;q=0.1', false],
+      // q is read from its own parameter, wherever it is.
+      ['text/html;level=1;q=0.5, application/json', false],
+      // Every GraphQL response type is weighed, not only application/json.
+      ['application/graphql-response+json, text/html', false],
+      ['multipart/mixed, text/html', false],
+    ];
+    const answers: [string, boolean][] = [];
+    for (const [accept] of cases) answers.push([accept, await page(accept)]);
+    expect(answers).toEqual(cases);
+  });
 });
 
 describe('probes', () => {
@@ -334,7 +535,10 @@ describe('probes', () => {
 describe('the listener', () => {
   it('applies its defaults: 16 KiB of headers, 10 s for headers, 30 s for the request, and checks every second', async () => {
     const server = await serve();
-    expect([server.server.headersTimeout, server.server.requestTimeout, server.server.keepAliveTimeout]).toEqual([10_000, 30_000, 65_000]);
+    const checkEvery = (running: RunningServer) => (running.server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval;
+    expect([server.server.headersTimeout, server.server.requestTimeout, server.server.keepAliveTimeout, checkEvery(server)]).toEqual([10_000, 30_000, 65_000, 1_000]);
+    // A shorter headers deadline is checked as often as it is long.
+    expect(checkEvery(await serve({}, { headersTimeoutMs: 300 }))).toBe(300);
     const big = await post(server, { query: '{ hello }' }, { 'x-padding': 'p'.repeat(15_000) });
     expect(big.status).toBe(200);
     const huge = await post(server, { query: '{ hello }' }, { 'x-padding': 'p'.repeat(17_000) });
@@ -376,6 +580,71 @@ describe('the listener', () => {
     await server.close();
     expect(performance.now() - started).toBeLessThan(1_000);
   });
+
+  it('takes its header limit from maxHeaderBytes', async () => {
+    const server = await serve({}, { maxHeaderBytes: 4_096 });
+    expect((await post(server, { query: '{ hello }' }, { 'x-padding': 'p'.repeat(3_000) })).status).toBe(200);
+    expect((await post(server, { query: '{ hello }' }, { 'x-padding': 'p'.repeat(5_000) })).status).toBe(431);
+  });
+
+  it('names an IPv6 address in brackets, and localhost for the IPv6 any address', async () => {
+    const loopback = await serve({}, { host: '::1' });
+    expect(loopback.url).toBe(`http://[::1]:${loopback.port}`);
+    expect((await fetch(`${loopback.url}/health`)).status).toBe(200);
+    const any = await serve({}, { host: '::' });
+    expect(any.url).toBe(`http://localhost:${any.port}`);
+  });
+
+  it('keeps no listener of its own for errors once listening: a later server error is not swallowed', async () => {
+    const server = await serve();
+    expect(() => server.server.emit('error', new Error('later trouble'))).toThrow('later trouble');
+  });
+
+  it('on close, says 503 draining to /ready and closes each connection after its answer, and stops once the last in-flight request is done', async () => {
+    const held: (() => void)[] = [];
+    const server = await listen(
+      (request, response) => {
+        if (request.url === '/hold') held.push(() => response.end('held'));
+        else response.end(`handler ${request.url}`);
+      },
+      { host: '127.0.0.1', port: 0, shutdownGraceMs: 60_000 },
+    );
+    servers.push(server);
+    let requests = 0;
+    server.server.on('request', () => requests++);
+    const a = rawClient(server.port);
+    const b = rawClient(server.port);
+    a.socket.write('GET /hold HTTP/1.1\r\nHost: x\r\n\r\n');
+    b.socket.write('GET /hold HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => held.length === 2, 'two held requests');
+    let closed = false;
+    const closing = server.close().then(() => (closed = true));
+    // Pipelined behind the held ones, so they arrive while the server drains.
+    a.socket.write('GET /ready HTTP/1.1\r\nHost: x\r\n\r\n');
+    b.socket.write('GET /other HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => requests === 4, 'the pipelined requests');
+    held[0]!();
+    await until(() => a.text.includes('draining'), 'the answers on the first connection');
+    await a.closed;
+    // The first connection's requests are done; the other one's are not, and the server waits for them.
+    expect(closed).toBe(false);
+    held[1]!();
+    await b.closed;
+    await until(() => closed, 'close() to resolve once nothing is in flight');
+    await closing;
+    const responses = (text: string) => text.split(/(?=HTTP\/1\.1 )/).map((response) => {
+      const [head = '', body] = response.split('\r\n\r\n');
+      return { status: head.split('\r\n')[0], connection: /\r\nconnection: (.*)/i.exec(head)?.[1], body };
+    });
+    expect(responses(a.text)).toEqual([
+      { status: 'HTTP/1.1 200 OK', connection: 'keep-alive', body: 'held' },
+      { status: 'HTTP/1.1 503 Service Unavailable', connection: 'close', body: expect.stringContaining('{"ready":false,"draining":true}') },
+    ]);
+    expect(responses(b.text)).toEqual([
+      { status: 'HTTP/1.1 200 OK', connection: 'keep-alive', body: 'held' },
+      { status: 'HTTP/1.1 200 OK', connection: 'close', body: 'handler /other' },
+    ]);
+  }, 30_000);
 
   it('rejects when the port is taken', async () => {
     const taken = await serve();
