@@ -4,7 +4,7 @@
 import { ApolloServer } from '@apollo/server';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ANONYMOUS, enforceAuthorization, signedInUserId, viewer, type Viewer } from '../src/index.ts';
 import { AUTH_DIRECTIVES } from '../src/authorization.ts';
 import { execute } from '../src/testing.ts';
@@ -64,7 +64,10 @@ let acted = 0;
 let server: ApolloServer<{ viewer: Viewer }>;
 let guarded: string[];
 
-beforeAll(async () => {
+// Built again for every test, not once in beforeAll: mutation testing (StrykerJS, perTest coverage)
+// credits only code that runs inside a test or its beforeEach to that test, so a schema guarded in
+// beforeAll would leave every test blind to a fault in enforceAuthorization's set-up.
+beforeEach(async () => {
   const schema = buildSubgraphSchema([
     {
       typeDefs: parse(SDL),
@@ -87,7 +90,7 @@ beforeAll(async () => {
   server = new ApolloServer({ schema });
   await server.start();
 });
-afterAll(() => server.stop());
+afterEach(() => server.stop());
 
 const run = (query: string, who: Viewer) => execute(server, { viewer: who }, query);
 const errorsOf = (result: { errors?: readonly { message: string; path?: readonly (string | number)[]; extensions?: Record<string, unknown> }[] }) =>
