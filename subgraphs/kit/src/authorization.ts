@@ -33,10 +33,8 @@ export const AUTH_DIRECTIVES = ['signedIn', 'requiresScope', 'ownerOrScope'] as 
 export type OwnerOf = (parent: never) => number | null | undefined;
 export type Owners = Readonly<Record<string, OwnerOf>>;
 
-type Rule =
-  | { kind: 'signedIn' }
-  | { kind: 'requiresScope'; anyOf: readonly string[] }
-  | { kind: 'ownerOrScope'; anyOf: readonly string[]; ownerOf: OwnerOf | undefined };
+/** @requiresScope is a scope rule without an owner; @ownerOrScope one with its type's owner function, if any. */
+type Rule = { kind: 'signedIn' } | { kind: 'scope'; anyOf: readonly string[]; ownerOf: OwnerOf | undefined };
 
 interface AuthorizedContext {
   viewer: Viewer;
@@ -55,26 +53,23 @@ export function enforceAuthorization(schema: GraphQLSchema, owners: Owners = {})
     const directive = schema.getDirective(name);
     if (directive) directives.set(name, directive);
   }
-  if (directives.size === 0) return [];
 
-  /** Every auth directive on a node; several on one field or type must all hold. */
+  /** Every auth directive on a node; several on one field or type must all hold. No node (a type built in code, like the introspection types): no rules. */
   const rulesOf = (node: { directives?: readonly DirectiveNode[] } | null | undefined, typeName: string): Rule[] => {
-    if (!node?.directives?.length) return [];
+    if (!node) return [];
     const rules: Rule[] = [];
     for (const [name, directive] of directives) {
       const args = getDirectiveValues(directive, node);
       if (!args) continue;
-      const anyOf = (args.anyOf as string[] | undefined) ?? [];
       if (name === 'signedIn') rules.push({ kind: 'signedIn' });
-      else if (name === 'requiresScope') rules.push({ kind: 'requiresScope', anyOf });
-      else rules.push({ kind: 'ownerOrScope', anyOf, ownerOf: owners[typeName] });
+      else rules.push({ kind: 'scope', anyOf: (args.anyOf as string[] | undefined) ?? [], ownerOf: name === 'ownerOrScope' ? owners[typeName] : undefined });
     }
     return rules;
   };
 
   const guarded: string[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
-    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    if (!isObjectType(type)) continue;
     const typeRules = [type.astNode, ...type.extensionASTNodes].flatMap((node) => rulesOf(node, type.name));
     const isMutation = type === schema.getMutationType();
     for (const field of Object.values(type.getFields())) {
@@ -123,12 +118,11 @@ function check(rule: Rule, who: Viewer, parent: unknown): GraphQLError | null {
   switch (rule.kind) {
     case 'signedIn':
       return who.userId === null ? forbidden() : null;
-    case 'requiresScope':
-      return hasAnyScope(who, rule.anyOf) ? null : forbidden();
-    case 'ownerOrScope': {
+    case 'scope': {
       if (hasAnyScope(who, rule.anyOf)) return null;
       const owner = rule.ownerOf && parent !== null && parent !== undefined ? rule.ownerOf(parent as never) : null;
-      return owner !== null && owner !== undefined && owner === who.userId ? null : forbidden();
+      // The caller owns the object only as a user: an object without an owner is nobody's.
+      return who.userId !== null && owner === who.userId ? null : forbidden();
     }
   }
 }
