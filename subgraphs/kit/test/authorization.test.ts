@@ -29,6 +29,8 @@ type Query {
   accounts: [Account]!
   files: [File!]!
   ledger: Ledger
+  "A root field has no parent object to own."
+  mine: Int @ownerOrScope(anyOf: ["admin"])
 }
 
 type Mutation {
@@ -40,6 +42,7 @@ type Account @ownerOrScope(anyOf: ["admin"]) {
   id: ID!
   balance: Int
   name: String @signedIn
+  secret: String @requiresScope(anyOf: ["admin"])
 }
 
 "No owner function is given for File: only the scope opens it."
@@ -55,10 +58,10 @@ type Ledger @key(fields: "id") {
 `;
 
 const accounts = [
-  { id: 1, owner: 7, balance: 10, name: 'a' },
-  { id: 2, owner: null, balance: 20, name: 'b' },
-  { id: 3, owner: undefined, balance: 30, name: 'c' },
-  { id: 4, owner: 8, balance: 40, name: 'd' },
+  { id: 1, owner: 7, balance: 10, name: 'a', secret: 's1' },
+  { id: 2, owner: null, balance: 20, name: 'b', secret: 's2' },
+  { id: 3, owner: undefined, balance: 30, name: 'c', secret: 's3' },
+  { id: 4, owner: 8, balance: 40, name: 'd', secret: 's4' },
 ];
 let acted = 0;
 let server: ApolloServer<{ viewer: Viewer }>;
@@ -80,6 +83,7 @@ beforeEach(async () => {
           accounts: () => accounts,
           files: () => [{ id: 1, body: 'contents', owner: 7 }],
           ledger: () => null,
+          mine: () => 1,
         },
         Mutation: { act: () => ++acted },
         Ledger: { total: () => 1 },
@@ -101,13 +105,57 @@ const FORBIDDEN = 'You are not allowed to see or do this';
 
 describe('enforceAuthorization', () => {
   it('guards exactly the fields that carry a rule, or whose type does', () => {
-    expect(guarded.sort()).toEqual(['Account.balance', 'Account.id', 'Account.name', 'File.body', 'Ledger.total', 'Mutation.act', 'Query.members', 'Query.required', 'Query.staff']);
+    expect(guarded.sort()).toEqual([
+      'Account.balance',
+      'Account.id',
+      'Account.name',
+      'Account.secret',
+      'File.body',
+      'Ledger.total',
+      'Mutation.act',
+      'Query.members',
+      'Query.mine',
+      'Query.required',
+      'Query.staff',
+    ]);
     expect(AUTH_DIRECTIVES).toEqual(['signedIn', 'requiresScope', 'ownerOrScope']);
   });
 
-  it('guards nothing in a schema without the directives', () => {
-    const plain = buildSubgraphSchema([{ typeDefs: parse('type Query { a: String }'), resolvers: { Query: { a: () => 'a' } } }]);
+  it('guards nothing in a schema without the directives, whatever other directives it carries', () => {
+    const plain = buildSubgraphSchema([{ typeDefs: parse('type Query { a: String @deprecated(reason: "use b") b: String }'), resolvers: { Query: { a: () => 'a' } } }]);
     expect(enforceAuthorization(plain)).toEqual([]);
+  });
+
+  it('works in a subgraph that declares only some of the directives, next to others such as @key', async () => {
+    const typeDefs = parse(`
+      extend schema
+        @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@composeDirective"])
+        @link(url: "https://commerce-supergraph.dev/auth/v1.0", import: ["@signedIn"])
+        @composeDirective(name: "@signedIn")
+
+      directive @signedIn on FIELD_DEFINITION | OBJECT
+
+      type Query {
+        review: Review
+      }
+
+      type Review @key(fields: "id") {
+        id: ID!
+        body: String @signedIn
+      }
+    `);
+    const schema = buildSubgraphSchema([{ typeDefs, resolvers: { Query: { review: () => ({ id: 1, body: 'fine' }) } } as never }]);
+    expect(enforceAuthorization(schema)).toEqual(['Review.body']);
+    const local = new ApolloServer({ schema });
+    await local.start();
+    try {
+      const anonymous = await execute(local, { viewer: ANONYMOUS }, '{ review { id body } }');
+      expect(anonymous.data).toEqual({ review: { id: '1', body: null } });
+      expect(errorsOf(anonymous)).toEqual([{ message: UNAUTHENTICATED, path: ['review', 'body'], code: 'UNAUTHENTICATED' }]);
+      expect((await execute(local, { viewer: viewer(7) }, '{ review { id body } }')).data).toEqual({ review: { id: '1', body: 'fine' } });
+    } finally {
+      await local.stop();
+    }
   });
 
   it('says UNAUTHENTICATED to nobody, FORBIDDEN to someone without the right, with exact messages', async () => {
@@ -150,6 +198,21 @@ describe('enforceAuthorization', () => {
     expect(errorsOf(many)).toEqual([{ message: FORBIDDEN, path: ['a', 0, 'balance'], code: 'FORBIDDEN' }]);
   });
 
+  it('gives a scope holder without a user nothing through ownership, not even an object without an owner', async () => {
+    const service = await run('{ accounts { balance } }', viewer(null, ['staff']));
+    expect(service.data).toEqual({ accounts: [{ balance: null }, { balance: null }, { balance: null }, { balance: null }] });
+    expect(errorsOf(service)).toEqual([{ message: FORBIDDEN, path: ['accounts', 0, 'balance'], code: 'FORBIDDEN' }]);
+  });
+
+  it('does not open @requiresScope to the owner, even on a type with an owner function', async () => {
+    const owner = await run('{ accounts { secret } }', viewer(7));
+    expect(owner.data).toEqual({ accounts: [{ secret: null }, { secret: null }, { secret: null }, { secret: null }] });
+    expect(errorsOf(owner)).toEqual([{ message: FORBIDDEN, path: ['accounts', 0, 'secret'], code: 'FORBIDDEN' }]);
+    expect((await run('{ accounts { secret } }', viewer(7, ['admin']))).data).toEqual({
+      accounts: [{ secret: 's1' }, { secret: 's2' }, { secret: 's3' }, { secret: 's4' }],
+    });
+  });
+
   it('opens a type without an owner function through its scopes only', async () => {
     expect((await run('{ files { body } }', viewer(null, ['auditor']))).data).toEqual({ files: [{ body: 'contents' }] });
   });
@@ -169,7 +232,7 @@ describe('enforceAuthorization', () => {
     expect((await run('mutation { act }', viewer(7))).data).toEqual({ act: 1 });
   });
 
-  it('checks an owner rule against a missing parent as nobody’s', async () => {
+  it('asks the owner function about the object the field resolves on', async () => {
     const schema = buildSubgraphSchema([{ typeDefs: parse(SDL), resolvers: { Query: { ledger: () => ({ id: 1 }) } } as never }]);
     const seen: unknown[] = [];
     enforceAuthorization(schema, { Ledger: (parent: unknown) => (seen.push(parent), 7) });
@@ -183,6 +246,28 @@ describe('enforceAuthorization', () => {
     } finally {
       await local.stop();
     }
+  });
+
+  it('checks an owner rule on a root field, which has no parent object, as nobody’s unless the server gives a root value', async () => {
+    const schema = buildSubgraphSchema([{ typeDefs: parse(SDL), resolvers: { Query: { mine: () => 1 } } as never }]);
+    const seen: unknown[] = [];
+    enforceAuthorization(schema, { Query: (root: unknown) => (seen.push(root), 7) });
+    for (const rootValue of [undefined, null, { tenant: 1 }]) {
+      const local = new ApolloServer({ schema, rootValue });
+      await local.start();
+      try {
+        const result = await execute(local, { viewer: viewer(7) }, '{ mine }');
+        if (rootValue) {
+          expect(result).toEqual({ data: { mine: 1 } });
+        } else {
+          expect(result.data).toEqual({ mine: null });
+          expect(errorsOf(result)).toEqual([{ message: FORBIDDEN, path: ['mine'], code: 'FORBIDDEN' }]);
+        }
+      } finally {
+        await local.stop();
+      }
+    }
+    expect(seen).toEqual([{ tenant: 1 }]);
   });
 });
 
