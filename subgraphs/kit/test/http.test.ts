@@ -417,25 +417,6 @@ describe('routes and refusals', () => {
     await until(() => lines.some((line) => line.message === 'request' && line.requestId === 'gone-1'), 'the access line');
     expect(lines.filter((line) => line.level !== 'debug' || line.message !== 'request')).toEqual([{ level: 'debug', message: 'request aborted by the client', requestId: 'gone-1' }]);
   });
-
-  it('logs a pipelined request whose body is cut short as an abort, not as an error', async () => {
-    const holding: ServerResponse[] = [];
-    const server = await serve({ internalRoutes: { '/internal/hold': (_request, response) => void holding.push(response) } });
-    const seen: string[] = [];
-    server.server.on('request', (request: IncomingMessage) => seen.push(request.url ?? ''));
-    lines.length = 0;
-    const client = rawClient(server.port);
-    client.socket.write('GET /internal/hold HTTP/1.1\r\nHost: x\r\n\r\n');
-    await until(() => holding.length === 1, 'the held request');
-    // The second request waits behind the first for its answer: its response has no socket yet.
-    client.socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\nX-Request-Id: cut-1\r\n\r\n{"query":');
-    await until(() => seen.length === 2, 'the pipelined request');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    client.socket.destroy();
-    await until(() => lines.some((line) => line.requestId === 'cut-1' && line.message !== 'request'), 'the outcome of the cut request');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(lines.filter((line) => line.message !== 'request')).toEqual([{ level: 'debug', message: 'request aborted by the client', requestId: 'cut-1' }]);
-  });
 });
 
 describe('the access log', () => {
