@@ -246,8 +246,8 @@ function operationNameOf(body: unknown, url: URL): string | null {
 function clientAddress(request: IncomingMessage, hops: number): string {
   const socketAddress = request.socket.remoteAddress ?? 'unknown';
   if (hops <= 0) return socketAddress;
-  const forwarded = request.headers['x-forwarded-for'];
-  const chain = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',').map((s) => s.trim()).filter(Boolean);
+  // Every X-Forwarded-For line, in order (a proxy may add its own line instead of appending).
+  const chain = (request.headersDistinct['x-forwarded-for'] ?? []).join(',').split(',').map((s) => s.trim()).filter(Boolean);
   return chain[chain.length - hops] ?? chain[0] ?? socketAddress;
 }
 
@@ -398,8 +398,8 @@ export async function listen(
     url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${bound}`,
     async close() {
       closing = true;
+      // Also closes the idle keep-alive connections (Node >= 19).
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
       if (inFlight > 0) {
         const grace = new Promise<void>((resolve) => setTimeout(resolve, options.shutdownGraceMs ?? 10_000).unref());
         await Promise.race([new Promise<void>((resolve) => (drained = resolve)), grace]);
