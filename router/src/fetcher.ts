@@ -73,7 +73,7 @@ const CALLER_HEADERS = [IDENTITY_HEADERS.userId, IDENTITY_HEADERS.scopes, 'autho
  * Errors before any response where another attempt can help: the subgraph refused or dropped the
  * connection (restarting, or a pooled keep-alive socket it had just closed).
  */
-const RETRYABLE_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN']);
+const RETRYABLE_ERRORS: ReadonlySet<string | undefined> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN']);
 /** Answers from a proxy or an overloaded subgraph that say "try again". A 500 is a bug: not retried. */
 const RETRYABLE_STATUSES = new Set([502, 503, 504]);
 
@@ -153,16 +153,19 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
       extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, serviceName: name },
     });
 
-  /** One attempt, bounded by the deadline; failures say whether they happened before a response. */
-  const send = (url: URL, method: string, headers: Record<string, string>, body: string | undefined) =>
+  /**
+   * One attempt, bounded by the deadline; failures say whether they happened before a response.
+   * Once it has timed out, nothing else about a failure matters: deadlines are never retried.
+   */
+  const send = (url: URL, method: string, headers: Record<string, string>, body: string) =>
     new Promise<BufferedResponse>((resolve, reject) => {
       const secure = url.protocol === 'https:';
       let responded = false;
       let timedOut = false;
-      const fail = (error: NodeJS.ErrnoException) => reject(new AttemptError(timedOut, !timedOut && !responded && RETRYABLE_ERRORS.has(error.code ?? '')));
+      const fail = (error: NodeJS.ErrnoException) => reject(new AttemptError(timedOut, !responded && RETRYABLE_ERRORS.has(error.code)));
       const call = (secure ? httpsRequest : httpRequest)(
         url,
-        { method, headers, agent: secure ? secureAgent : agent, timeout: timeoutMs },
+        { method, headers, agent: secure ? secureAgent : agent },
         (response) => {
           responded = true;
           const chunks: Buffer[] = [];
@@ -179,14 +182,13 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
           response.on('error', fail);
         },
       );
-      // The socket timeout covers idle gaps; the deadline covers the whole exchange (a subgraph
-      // that trickles bytes never goes idle).
+      // One deadline for the whole exchange: connecting, idle gaps, and a subgraph that trickles
+      // bytes (it never goes idle). A socket idle timeout would add nothing: it cannot fire before it.
       const expire = () => {
         timedOut = true;
         call.destroy(new AttemptError(true, false));
       };
       const deadline = setTimeout(expire, timeoutMs);
-      call.on('timeout', expire);
       call.on('error', fail);
       call.on('close', () => clearTimeout(deadline));
       call.end(body);
@@ -196,7 +198,7 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
    * An exchange through the breaker, retried for queries. `query` is undefined until it matters:
    * deciding it parses the body, which only a failure pays for.
    */
-  const exchange = async (url: URL, method: string, headers: Record<string, string>, body: string | undefined, query: boolean | undefined) => {
+  const exchange = async (url: URL, method: string, headers: Record<string, string>, body: string, query: boolean | undefined) => {
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       // cockatiel lets callers wait for a half-open trial to finish (up to a whole deadline when
@@ -217,7 +219,7 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
         retryable = error.retryable;
       }
       if (!retryable || attempt >= retry.maxAttempts) throw unavailable();
-      query ??= body !== undefined && isQuery(body);
+      query ??= isQuery(body);
       if (!query) throw unavailable();
       const delay = Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
       if (performance.now() - started + delay + timeoutMs > retry.budgetMs) throw unavailable();
@@ -225,9 +227,9 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
     }
   };
 
-  const start = (url: URL, method: string, headers: Record<string, string>, body: string | undefined): Promise<BufferedResponse> => {
+  const start = (url: URL, method: string, headers: Record<string, string>, body: string): Promise<BufferedResponse> => {
     let pending: Promise<BufferedResponse>;
-    const key = options.coalesce && body !== undefined && isQuery(body) ? coalescingKey(url, headers, body) : null;
+    const key = options.coalesce && isQuery(body) ? coalescingKey(url, headers, body) : null;
     if (key) {
       const shared = inflight.get(key);
       if (shared) {
@@ -243,12 +245,13 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
   };
 
   const fetcher = async (input: string, init: FetcherInit = {}) => {
-    const response = await start(new URL(input), init.method ?? 'POST', flattenHeaders(init.headers), init.body);
+    // No body sends the same bytes as an empty one (Content-Length: 0 on a POST, nothing on a GET).
+    const response = await start(new URL(input), init.method ?? 'POST', flattenHeaders(init.headers), init.body ?? '');
     // Each caller gets its own Response: a body can be read only once.
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers: toHeaders(response.headers) });
   };
   return Object.assign(fetcher, {
-    exchange: (url: URL, method: string, headers: Record<string, string>, body: string) => start(url, method, headers, body),
+    exchange: start,
     health: (): SubgraphHealth => ({ state: stateName(breaker.state), consecutiveFailures: counter.state }),
     destroy() {
       agent.destroy();
