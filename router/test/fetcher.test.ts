@@ -1,13 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { composeServices } from '@apollo/composition';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { maskError } from '@commerce/service-kit/core';
+import { IDENTITY_HEADERS, maskError } from '@commerce/service-kit/core';
 import { graphql, GraphQLError, parse, type GraphQLSchema } from 'graphql';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSubgraphFetcher, type BreakerState, type SubgraphFetcher, type SubgraphFetcherOptions } from '../src/fetcher.ts';
 
 let server: Server;
@@ -347,7 +349,187 @@ describe('subgraph fetcher under failure', () => {
       'Subgraph inventory: retry.maxAttempts must be a number ≥ 1, got 0',
     );
   });
+
+  it('refuses nonsensical options, naming the option', () => {
+    const make = (options: Partial<SubgraphFetcherOptions>) => () =>
+      createSubgraphFetcher({ name: 'inventory', timeoutMs: 100, maxSockets: 1, coalesce: false, ...options });
+    expect(make({ timeoutMs: 0 })).toThrow('Subgraph inventory: timeoutMs must be a number ≥ 1, got 0');
+    expect(make({ retry: { baseDelayMs: -1 } })).toThrow('Subgraph inventory: retry.baseDelayMs must be a number ≥ 0, got -1');
+    expect(make({ retry: { maxDelayMs: -1 } })).toThrow('Subgraph inventory: retry.maxDelayMs must be a number ≥ 0, got -1');
+    expect(make({ retry: { budgetMs: Number.NaN } })).toThrow('Subgraph inventory: retry.budgetMs must be a number ≥ 0, got NaN');
+    expect(make({ breaker: { consecutiveFailures: 0 } })).toThrow('Subgraph inventory: breaker.consecutiveFailures must be a number ≥ 1, got 0');
+    expect(make({ breaker: { halfOpenAfterMs: -1 } })).toThrow('Subgraph inventory: breaker.halfOpenAfterMs must be a number ≥ 0, got -1');
+  });
+
+  it('a connection dropped in the middle of the answer: a failure after a response, not retried even for a query', { timeout: 10_000 }, async () => {
+    const subgraph = await serve((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('{"data":', () => response.socket!.destroy());
+    });
+    const fetcher = fetcherFor({ name: 'inventory' });
+    expectUnavailable(await failure(fetcher(subgraph.url, post(query))), 'inventory');
+    expect(subgraph.counts.requests).toBe(1);
+    expect(fetcher.health()).toEqual({ state: 'closed', consecutiveFailures: 1 });
+  });
+
+  it('backoff: full jitter of baseDelayMs × 2^(n−1) before retry n', async () => {
+    const subgraph = await serve((_request, response) => json(response, 503, {}));
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.99);
+    cleanups.push(() => random.mockRestore());
+    const fetcher = fetcherFor({ name: 'inventory', retry: { baseDelayMs: 100, maxDelayMs: 1_000 } });
+    const started = performance.now();
+    expectUnavailable(await failure(fetcher(subgraph.url, post(query))), 'inventory');
+    // 0.99 × 100 ms, then 0.99 × 200 ms: at least 297 ms in all.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    expect(subgraph.counts.requests).toBe(3);
+  });
+
+  it('a retry whose backoff and deadline exactly fill what is left of the budget is made', async () => {
+    const subgraph = await serve((_request, response) => json(response, 503, {}));
+    const fetcher = fetcherFor({ name: 'inventory', timeoutMs: 200, retry: { budgetMs: 200 } });
+    // No time passes and no backoff: each retry needs exactly one deadline, the whole budget.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0);
+    const now = vi.spyOn(performance, 'now').mockReturnValue(0);
+    try {
+      expectUnavailable(await failure(fetcher(subgraph.url, post(query))), 'inventory');
+    } finally {
+      now.mockRestore();
+      random.mockRestore();
+    }
+    expect(subgraph.counts.requests).toBe(3);
+  });
+
+  it('only a JSON body whose query is a string starting with `query` or `{` (after blanks) is retried', async () => {
+    const subgraph = await serve((_request, response) => json(response, 502, {}));
+    const fetcher = fetcherFor({ name: 'inventory', breaker: { consecutiveFailures: 100 } });
+    const attempts = async (body: string) => {
+      subgraph.counts.requests = 0;
+      expectUnavailable(await failure(fetcher(subgraph.url, post(body))), 'inventory');
+      return subgraph.counts.requests;
+    };
+    expect(await attempts(JSON.stringify({ query: '\n  { me { id } }' }))).toBe(3);
+    expect(await attempts(JSON.stringify({ query: ' \tquery Q { me { id } }' }))).toBe(3);
+    expect(await attempts('query { me { id } }')).toBe(1); // not JSON
+    expect(await attempts(JSON.stringify({ query: ['{ me { id } }'] }))).toBe(1);
+    expect(await attempts(JSON.stringify({ query: 'mutation{ createUser { id } }' }))).toBe(1);
+  });
+
+  it('clears the deadline of an exchange that completed: no timer is left behind', async () => {
+    const subgraph = await serve((_request, response) => ok(response));
+    const fetcher = fetcherFor({ name: 'inventory', timeoutMs: 60_000 });
+    const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const before = timers();
+    for (let i = 0; i < 5; i++) expect((await fetcher(subgraph.url, post(query))).status).toBe(200);
+    expect(timers()).toBe(before);
+  });
 });
+
+describe('subgraph fetcher: what it sends and returns', () => {
+  it('without init: a POST with an empty body and no headers', async () => {
+    const seen: { method?: string; body: string }[] = [];
+    const subgraph = await serve((request, response, body) => {
+      seen.push({ method: request.method, body });
+      ok(response);
+    });
+    const fetcher = fetcherFor({ name: 'inventory' });
+    expect((await fetcher(subgraph.url)).status).toBe(200);
+    expect((await fetcher(subgraph.url, { method: 'GET' })).status).toBe(200);
+    expect(seen).toEqual([
+      { method: 'POST', body: '' },
+      { method: 'GET', body: '' },
+    ]);
+  });
+
+  it('sends the headers of a Headers object', async () => {
+    const seen: (string | undefined)[] = [];
+    const subgraph = await serve((request, response) => {
+      seen.push(request.headers.authorization);
+      ok(response);
+    });
+    const fetcher = fetcherFor({ name: 'inventory' });
+    await fetcher(subgraph.url, { body: query, headers: new Headers({ Authorization: 'Bearer alice' }) });
+    expect(seen).toEqual(['Bearer alice']);
+  });
+
+  it('returns the status, reason phrase, headers and a body that came in several chunks', async () => {
+    const first = 'a'.repeat(64 * 1024);
+    const subgraph = await serve((_request, response) => {
+      response.writeHead(418, 'Short and stout', { 'content-type': 'text/plain', 'x-part': 'two' });
+      response.write(first, () => setTimeout(() => response.end('b'), 20));
+    });
+    const fetcher = fetcherFor({ name: 'inventory' });
+    const response = await fetcher(subgraph.url, post(query));
+    expect(response.status).toBe(418);
+    expect(response.statusText).toBe('Short and stout');
+    expect(response.headers.get('x-part')).toBe('two');
+    expect(await response.text()).toBe(`${first}b`);
+
+    const buffered = await fetcher.exchange(new URL(subgraph.url), 'POST', { 'content-type': 'application/json' }, query);
+    expect(buffered).toMatchObject({ status: 418, statusText: 'Short and stout', headers: { 'x-part': 'two' }, body: `${first}b` });
+  });
+
+  it('coalesces only while in flight: the same query afterwards is sent again', async () => {
+    const subgraph = await serve((_request, response) => ok(response));
+    const fetcher = fetcherFor({ name: 'inventory', coalesce: true });
+    for (let i = 0; i < 3; i++) expect((await fetcher(subgraph.url, post(query))).status).toBe(200);
+    expect(subgraph.counts.requests).toBe(3);
+  });
+
+  it('never coalesces callers whose identity headers only concatenate alike', async () => {
+    const subgraph = await serve((_request, response) => setTimeout(() => ok(response), 50));
+    const fetcher = fetcherFor({ name: 'inventory', coalesce: true });
+    await Promise.all([
+      fetcher(subgraph.url, post(query, { [IDENTITY_HEADERS.userId]: 'a', [IDENTITY_HEADERS.scopes]: 'bc' })),
+      fetcher(subgraph.url, post(query, { [IDENTITY_HEADERS.userId]: 'ab', [IDENTITY_HEADERS.scopes]: 'c' })),
+    ]);
+    expect(subgraph.counts.requests).toBe(2);
+  });
+
+  it('speaks HTTPS to an https: URL, on its own keep-alive pool that destroy() closes', async () => {
+    const defaults = getCACertificates('default');
+    setDefaultCACertificates([...defaults, TEST_CERT]);
+    cleanups.push(() => setDefaultCACertificates(defaults));
+    const counts = { connections: 0, requests: 0 };
+    const subgraph = createHttpsServer({ key: TEST_KEY, cert: TEST_CERT }, (_request, response) => {
+      counts.requests++;
+      _request.resume();
+      _request.on('end', () => ok(response));
+    });
+    subgraph.on('secureConnection', () => counts.connections++);
+    await new Promise<void>((resolve) => subgraph.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      subgraph.closeAllConnections();
+      return new Promise((resolve) => subgraph.close(resolve));
+    });
+    const target = `https://127.0.0.1:${(subgraph.address() as AddressInfo).port}/graphql`;
+    const fetcher = fetcherFor({ name: 'inventory' });
+    for (let i = 0; i < 2; i++) expect(await (await fetcher(target, post(query))).json()).toEqual({ data: { me: { id: '1' } } });
+    expect(counts).toEqual({ connections: 1, requests: 2 });
+    fetcher.destroy();
+    expect((await fetcher(target, post(query))).status).toBe(200);
+    expect(counts).toEqual({ connections: 2, requests: 3 });
+  });
+});
+
+/** A self-signed certificate for 127.0.0.1 (P-256, valid until 2126), trusted only by the HTTPS test. */
+const TEST_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgO4cVaQGUP+WWJvMM
+3NskEtoFGYUUbU5LPk0NZkMNO5qhRANCAASNLKhFJk2QrymVKDvhOv5kxaRtfjf7
+XDUHpfPUieyGPOnUi4x4z/viuQAX+JMA+dGJGXz3iISeGiOmCQzrN9tE
+-----END PRIVATE KEY-----
+`;
+const TEST_CERT = `-----BEGIN CERTIFICATE-----
+MIIBkDCCATagAwIBAgIUMvAbKQxvYwCAz0hs4TTN+KaRJUcwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTIwMTIwMjIyMVoYDzIxMjYxMTA3
+MjAyMjIxWjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAASNLKhFJk2QrymVKDvhOv5kxaRtfjf7XDUHpfPUieyGPOnUi4x4z/vi
+uQAX+JMA+dGJGXz3iISeGiOmCQzrN9tEo2QwYjAdBgNVHQ4EFgQUWBKJr5U2JhR7
+b11XUrO1oja3U64wHwYDVR0jBBgwFoAUWBKJr5U2JhR7b11XUrO1oja3U64wDwYD
+VR0TAQH/BAUwAwEB/zAPBgNVHREECDAGhwR/AAABMAoGCCqGSM49BAMCA0gAMEUC
+IEMcFFpC8ShzJI9RvLwWidQAKctN5zUUi8nin4NAfvlwAiEAjl+cNRzNfWfdSKuG
+Laip/KyHKIOJJR5hA+cmY0cWiTc=
+-----END CERTIFICATE-----
+`;
 
 // ---------------------------------------------------------------------------------------------
 // End to end: a real ApolloGateway over two tiny subgraphs, wired as router.ts wires it.
