@@ -41,7 +41,7 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
     if (!match?.[1]) throw invalidToken('The Authorization header must be "Bearer <token>"');
     let payload: JWTPayload;
     try {
-      ({ payload } = typeof keys === 'function' ? await jwtVerify(match[1], keys, verifyOptions) : await jwtVerify(match[1], keys, verifyOptions));
+      ({ payload } = await jwtVerify(match[1], keys, verifyOptions));
     } catch (error) {
       throw describeVerificationFailure(error);
     }
@@ -53,11 +53,13 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
   };
 }
 
-type KeySource = JWTVerifyGetKey | Awaited<ReturnType<typeof importSPKI>>;
-
-async function keySource(options: AuthOptions): Promise<KeySource> {
+/** Where a token's key comes from: always a lookup, so jwtVerify has one signature to call. */
+async function keySource(options: AuthOptions): Promise<JWTVerifyGetKey> {
   // One static key; the algorithm allow-list still applies, and must match the key's type.
-  if (options.publicKey) return importSPKI(options.publicKey, options.algorithms[0] ?? 'EdDSA');
+  if (options.publicKey) {
+    const key = await importSPKI(options.publicKey, options.algorithms[0] ?? 'EdDSA');
+    return () => key;
+  }
   if (!options.jwksUrl) throw new Error('createAuthenticator needs a jwksUrl or a publicKey');
   // Keys are cached; an unknown key id (a rotation) triggers a refetch, at most once per 30 s.
   return createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 2_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });

@@ -206,6 +206,11 @@ describe('keys', () => {
     expect(await p256(await token({}, { pair: es256, alg: 'ES256' }))).toEqual(viewerOf(7, []));
   });
 
+  it('refuses every token when the allow-list of a static key is empty: no algorithm is no token', async () => {
+    const authenticate = await createAuthenticator(options({ jwksUrl: undefined, publicKey: await exportSPKI(first.publicKey), algorithms: [] }));
+    expect(await refusal(authenticate(await token()))).toMatchObject({ ...INVALID, message: 'The token is not valid' });
+  });
+
   it('needs a JWKS URL or a public key', async () => {
     await expect(createAuthenticator(options({ jwksUrl: undefined }))).rejects.toThrow('createAuthenticator needs a jwksUrl or a publicKey');
   });
