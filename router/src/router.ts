@@ -167,10 +167,10 @@ export function createRouter(options: RouterOptions) {
     // Subgraph messages pass through the gateway untouched: only known codes reach clients. An
     // unavailable subgraph is named, but never how (its URL, its deadline).
     formatError: (formatted, original) => {
-      const service = formatted.extensions?.serviceName;
-      if (formatted.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE && typeof service === 'string') {
-        logger.debug('subgraph unavailable', { subgraph: service, detail: formatted.message });
-        return maskError({ ...formatted, message: `The ${service} service is unavailable` });
+      const { code, serviceName } = formatted.extensions ?? {};
+      if (code === ErrorCode.SERVICE_UNAVAILABLE && typeof serviceName === 'string') {
+        logger.debug('subgraph unavailable', { subgraph: serviceName, detail: formatted.message });
+        return maskError({ ...formatted, message: `The ${serviceName} service is unavailable` });
       }
       return maskError(formatted, (masked, error) => logger.error('unexpected error', { path: masked.path, ...describeError(error) }), original);
     },

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { overrideVariable, signingSecretVariable } from '../src/env.ts';
-import { createLogger } from '@commerce/service-kit/core';
+import type { Logger } from '@commerce/service-kit/core';
 import { startRouter, type RunningRouter } from '../src/router.ts';
 import { startSupergraph, type Supergraph } from './support/supergraph.ts';
 
@@ -19,11 +19,27 @@ const NAMES = ['accounts', 'products', 'inventory', 'reviews', 'orders'];
 /** Anything that would tell a client how the service is built or where it runs. */
 const LEAKS = /prisma|pglite|relation|10\.0\.0\.5|127\.0\.0\.1|localhost|stacktrace|serviceName|\.ts:\d|P20\d\d|closed|password|hunter2|sql/i;
 
+interface LogLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
+/** A logger that keeps every line, for the tests to read what operators would see. */
+function captureLogs(): { logger: Logger; lines: LogLine[]; notable: () => LogLine[] } {
+  const lines: LogLine[] = [];
+  const at = (level: LogLine['level']) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, ...(fields ? { fields } : {}) });
+  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+  // Everything but the access log's one info line per request.
+  return { logger, lines, notable: () => lines.filter((line) => line.level !== 'info') };
+}
+
 describe('the router masks what a leaking subgraph sends', () => {
   let subgraph: Server;
   let router: RunningRouter;
   /** The errors the fake products subgraph answers the next query with. */
   let errors: unknown[] = [];
+  const logs = captureLogs();
 
   beforeAll(async () => {
     subgraph = createServer((request, response) => {
@@ -41,7 +57,7 @@ describe('the router masks what a leaking subgraph sends', () => {
       overrides: new Map(NAMES.map((name) => [overrideVariable(name), url])),
       rateLimits: { userPerMinute: 0, ipPerMinute: 0 },
       resilience: { retries: 0 },
-      logger: createLogger('router', 'silent'),
+      logger: logs.logger,
     });
   });
   afterAll(async () => {
@@ -51,6 +67,7 @@ describe('the router masks what a leaking subgraph sends', () => {
 
   async function ask(subgraphErrors: unknown[]) {
     errors = subgraphErrors;
+    logs.lines.length = 0;
     const response = await fetch(router.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ product(id: "1") { name } }' }) });
     const text = await response.text();
     return { status: response.status, text, body: JSON.parse(text) as { data: unknown; errors: { message: string; path?: unknown; extensions: Record<string, unknown> }[] } };
@@ -68,18 +85,80 @@ describe('the router masks what a leaking subgraph sends', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ data: { product: null }, errors: [generic] });
     expect(answer.text).not.toMatch(LEAKS);
+    // What the client is not told goes to the log, once, at error level: where, and what happened.
+    expect(logs.notable()).toEqual([{ level: 'error', message: 'unexpected error', fields: { path: ['product'], error: error.message, stack: expect.stringContaining(error.message) } }]);
   });
 
   it('keeps a public code and its message, and only the allow-listed extensions', async () => {
     const answer = await ask([{ message: 'Product 1 was not found', path: ['product'], extensions: { code: 'NOT_FOUND', typename: 'Product', id: '1', sql: 'SELECT 1', stacktrace: ['at x'] } }]);
     expect(answer.body.errors).toEqual([{ message: 'Product 1 was not found', path: ['product'], extensions: { code: 'NOT_FOUND', typename: 'Product', id: '1', requestId: expect.any(String) } }]);
     expect(answer.text).not.toMatch(LEAKS);
+    // An expected error is the client's business: nothing for operators.
+    expect(logs.notable()).toEqual([]);
   });
 
   it('names an unavailable subgraph, never what the subgraph said about it', async () => {
     const answer = await ask([{ message: 'upstream 10.0.0.5:5432 refused', path: ['product'], extensions: { code: 'SERVICE_UNAVAILABLE' } }]);
     expect(answer.body.errors).toEqual([{ message: 'The products service is unavailable', path: ['product'], extensions: { code: 'SERVICE_UNAVAILABLE', requestId: expect.any(String) } }]);
     expect(answer.text).not.toMatch(LEAKS);
+    // What the subgraph said goes to the log, at debug only: an outage is not an error of the router's.
+    expect(logs.notable()).toEqual([{ level: 'debug', message: 'subgraph unavailable', fields: { subgraph: 'products', detail: 'upstream 10.0.0.5:5432 refused' } }]);
+  });
+});
+
+describe('a subgraph that answers 500', () => {
+  let subgraph: Server;
+  let router: RunningRouter;
+  const logs = captureLogs();
+
+  beforeAll(async () => {
+    subgraph = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[{"message":"boom at 10.0.0.5"}]}'));
+    });
+    await new Promise<void>((resolve) => subgraph.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(subgraph.address() as AddressInfo).port}/graphql`;
+    router = await startRouter({
+      supergraphSdl: await readFile(SUPERGRAPH, 'utf8'),
+      signingSecrets: new Map(NAMES.map((name) => [signingSecretVariable(name), randomBytes(32).toString('base64url')])),
+      overrides: new Map(NAMES.map((name) => [overrideVariable(name), url])),
+      rateLimits: { userPerMinute: 0, ipPerMinute: 0 },
+      resilience: { retries: 0, breakerFailures: 1, breakerHalfOpenMs: 60_000 },
+      logger: logs.logger,
+    });
+  });
+  afterAll(async () => {
+    await router?.stop();
+    await new Promise((resolve) => subgraph?.close(resolve));
+  });
+
+  it('is named to the client and logged at debug, and /ready shows its breaker open', async () => {
+    const response = await fetch(router.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ product(id: "1") { name } }' }) });
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({
+      data: { product: null },
+      // The fetch failed as a whole: the gateway gives its error no path.
+      errors: [{ message: 'The products service is unavailable', extensions: { code: 'SERVICE_UNAVAILABLE', requestId: expect.any(String) } }],
+    });
+    expect(text).not.toMatch(LEAKS);
+    expect(logs.notable()).toEqual([
+      { level: 'warn', message: 'circuit breaker of products is open', fields: { subgraph: 'products', state: 'open' } },
+      { level: 'debug', message: 'subgraph unavailable', fields: { subgraph: 'products', detail: 'The products service is unavailable' } },
+    ]);
+
+    const ready = await fetch(`${router.url}/ready`);
+    expect(ready.status).toBe(200);
+    // Every subgraph's /health answers 500 here; only products has failed a request.
+    expect(await ready.json()).toEqual({
+      ready: true,
+      subgraphs: {
+        accounts: { status: 'down', breaker: 'closed' },
+        products: { status: 'down', breaker: 'open' },
+        inventory: { status: 'down', breaker: 'closed' },
+        reviews: { status: 'down', breaker: 'closed' },
+        orders: { status: 'down', breaker: 'closed' },
+      },
+    });
   });
 });
 
