@@ -203,9 +203,8 @@ function responseHygiene(): ApolloServerPlugin<RouterContext> {
         async willSendResponse({ response, contextValue }) {
           if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          const completion = result.extensions?.valueCompletion;
-          if (completion !== undefined && result.extensions) {
-            const { valueCompletion: _hidden, ...rest } = result.extensions;
+          if (result.extensions?.valueCompletion !== undefined) {
+            const { valueCompletion: completion, ...rest } = result.extensions;
             result.extensions = Object.keys(rest).length > 0 ? rest : undefined;
             const data = result.data as Record<string, unknown> | null | undefined;
             const rootNulled = !data || Object.values(data).some((value) => value === null);

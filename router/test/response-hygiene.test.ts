@@ -68,6 +68,17 @@ describe('entities a subgraph could not find', () => {
     });
   });
 
+  it('turns a root field that a missing value nulled into a NOT_FOUND error, beside a root field that was answered', async () => {
+    // products leaves out a non-null field of the second product: the gateway nulls that root field.
+    script = { products: () => ({ data: { lamp: { name: 'Lamp' }, gone: { name: null } } }) };
+    const answer = await ask('{ lamp: product(id: "3") { name } gone: product(id: "4242") { name } }');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({
+      data: { lamp: { name: 'Lamp' }, gone: null },
+      errors: [{ message: 'A referenced object was not found', path: ['gone', 'name'], extensions: { code: 'NOT_FOUND', requestId: answer.requestId } }],
+    });
+  });
+
   it('leaves a null that only a nullable part took (an email without an account) as it is, with no error and no valueCompletion', async () => {
     script = {
       products: () => ({ data: { product: { __typename: 'Product', id: '10', name: 'Desk' } } }),
