@@ -490,10 +490,10 @@ describe('subgraph fetcher: what it sends and returns', () => {
     setDefaultCACertificates([...defaults, TEST_CERT]);
     cleanups.push(() => setDefaultCACertificates(defaults));
     const counts = { connections: 0, requests: 0 };
-    const subgraph = createHttpsServer({ key: TEST_KEY, cert: TEST_CERT }, (_request, response) => {
+    const subgraph = createHttpsServer({ key: TEST_KEY, cert: TEST_CERT }, (request, response) => {
       counts.requests++;
-      _request.resume();
-      _request.on('end', () => ok(response));
+      request.resume();
+      request.on('end', () => ok(response));
     });
     subgraph.on('secureConnection', () => counts.connections++);
     await new Promise<void>((resolve) => subgraph.listen(0, '127.0.0.1', resolve));
