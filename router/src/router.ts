@@ -120,6 +120,11 @@ export function createRouter(options: RouterOptions) {
 
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
+    // The gateway's own default shows any client that asks (an Apollo-Query-Plan-Experimental
+    // header) the query plan outside NODE_ENV=production, and replaces the answer's extensions to
+    // do it, which also hid the NOT_FOUND that responseHygiene adds. Plans are for our tests and
+    // logs, never for clients, whatever the environment.
+    __exposeQueryPlanExperimental: false,
     buildService: ({ name, url }) => {
       const secret = options.signingSecrets.get(signingSecretVariable(name));
       if (!secret) throw new Error(`No signing secret for subgraph ${name}: set ${signingSecretVariable(name)}`);

@@ -101,6 +101,21 @@ describe('entities a subgraph could not find', () => {
   });
 });
 
+describe('query plans', () => {
+  it('are never shown to a client asking with the gateway’s Apollo-Query-Plan-Experimental header (not in tests either), and the answer stays the same', async () => {
+    expect(process.env.NODE_ENV).not.toBe('production');
+    script = {
+      inventory: () => ({ data: { restock: { product: { __typename: 'Product', id: '4242', stock: 5 } } } }),
+      products: () => ({ data: { _entities: [null] } }),
+    };
+    const query = 'mutation { restock(productId: "4242", quantity: 5) { product { name stock } } }';
+    const plain = await ask(query);
+    const asking = await ask(query, { 'apollo-query-plan-experimental': '1', 'apollo-query-plan-experimental-format': 'string' });
+    expect(asking.body).toEqual({ ...plain.body, errors: [{ ...(plain.body.errors as object[])[0], extensions: { code: 'NOT_FOUND', requestId: asking.requestId } }] });
+    expect(JSON.stringify(asking.body)).not.toMatch(/QueryPlan|Fetch\(service/);
+  });
+});
+
 describe('usage telemetry', () => {
   it('is off: the router sets APOLLO_TELEMETRY_DISABLED before the gateway is built', () => {
     expect(process.env.APOLLO_TELEMETRY_DISABLED).toBe('1');
