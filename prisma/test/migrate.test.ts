@@ -83,7 +83,11 @@ describe('migrate', () => {
     await writeFile(join(migrations, '20260101000000_init', 'migration.sql'), `${FIRST}-- sneaky edit\n`);
     const failure = migrate(db, migrations);
     await expect(failure).rejects.toBeInstanceOf(MigrationError);
-    await expect(failure).rejects.toThrow(/20260101000000_init was modified after it was applied/);
+    const now = checksumOf(`${FIRST}-- sneaky edit\n`);
+    await expect(failure).rejects.toThrow(
+      `things: migration 20260101000000_init was modified after it was applied (recorded checksum ${checksumOf(FIRST)}, file now ${now}). ` +
+        'Applied migrations are immutable: restore the file and add a new migration instead.',
+    );
   });
 
   it('accepts the same script with Windows line endings (git may rewrite them)', async () => {
@@ -105,15 +109,58 @@ describe('migrate', () => {
 
   it('refuses a database that has migrations the code does not know', async () => {
     await addMigration('20260102000000_size', SECOND);
+    await addMigration('20260103000000_more', SECOND.replace('size', 'more'));
     const db = await pglite();
     await migrate(db, migrations);
     await rm(join(migrations, '20260102000000_size'), { recursive: true });
-    await expect(migrate(db, migrations)).rejects.toThrow(/does not know \(20260102000000_size\)/);
+    await rm(join(migrations, '20260103000000_more'), { recursive: true });
+    await expect(migrate(db, migrations)).rejects.toThrow(
+      new MigrationError(
+        'things: the database has migrations this code does not know (20260102000000_size, 20260103000000_more). Is an older build running against a newer database?',
+      ),
+    );
   });
 
   it('refuses a migrations folder without a postgresql lock file', async () => {
     await writeFile(join(migrations, 'migration_lock.toml'), 'provider = "mysql"\n');
-    await expect(readMigrations(migrations)).rejects.toThrow(/expected "postgresql"/);
+    await expect(readMigrations(migrations)).rejects.toThrow(`${migrations}/migration_lock.toml: provider is "mysql", expected "postgresql"`);
+    await writeFile(join(migrations, 'migration_lock.toml'), '# no provider at all\n');
+    await expect(readMigrations(migrations)).rejects.toThrow(new MigrationError(`${migrations}/migration_lock.toml: provider is "undefined", expected "postgresql"`));
+    await rm(join(migrations, 'migration_lock.toml'));
+    await expect(readMigrations(migrations)).rejects.toThrow(new MigrationError(`${migrations}: missing migration_lock.toml (is this a Prisma migrations folder?)`));
+  });
+
+  it('reads the provider however the lock file spaces it', async () => {
+    await writeFile(join(migrations, 'migration_lock.toml'), 'provider="postgresql"\n');
+    await expect(readMigrations(migrations)).resolves.toHaveLength(1);
+    await writeFile(join(migrations, 'migration_lock.toml'), 'provider \t=  "postgresql"\n');
+    await expect(readMigrations(migrations)).resolves.toHaveLength(1);
+  });
+
+  it('applies migrations in name order, whatever order their folders were made in', async () => {
+    const names = ['20260109000000_i', '20260102000000_b', '20260107000000_g', '20260103000000_c', '20260108000000_h', '20260105000000_e', '20260104000000_d', '20260106000000_f'];
+    for (const name of names) await addMigration(name, `ALTER TABLE "things" ADD COLUMN "${name.slice(-1)}" INTEGER;\n`);
+    await writeFile(join(migrations, 'README'), 'not a migration');
+    const report = await migrate(await pglite(), migrations);
+    expect(report.applied).toEqual(['20260101000000_init', ...[...names].sort()]);
+  });
+
+  it('rolls a migration back when recording it fails, so it is neither applied nor recorded', async () => {
+    // The script works, then its own change to _prisma_migrations makes the record refused: only a
+    // transaction around both undoes the script.
+    await addMigration('20260102000000_unrecordable', 'CREATE TABLE "leftover" ("id" INTEGER);\nALTER TABLE "_prisma_migrations" ADD CONSTRAINT "nothing_new" CHECK ("migration_name" = \'20260101000000_init\');\n');
+    const db = await pglite();
+    await expect(migrate(db, migrations)).rejects.toThrow(/20260102000000_unrecordable failed and was rolled back: .*nothing_new/);
+    expect(await rows(db, `SELECT to_regclass('leftover')::text AS t`)).toEqual([{ t: null }]);
+    expect(await rows(db, 'SELECT migration_name FROM _prisma_migrations')).toEqual([{ migration_name: '20260101000000_init' }]);
+  });
+
+  it('lists every migration as pending on a database that has never been migrated, and none after', async () => {
+    await addMigration('20260102000000_size', SECOND);
+    const db = await pglite();
+    expect(await pendingMigrations(db, migrations)).toEqual(['20260101000000_init', '20260102000000_size']);
+    await migrate(db, migrations);
+    expect(await pendingMigrations(db, migrations)).toEqual([]);
   });
 
   it('keeps data across a restart of an embedded database', async () => {
