@@ -155,6 +155,22 @@ describe('migrate', () => {
     expect(await rows(db, 'SELECT migration_name FROM _prisma_migrations')).toEqual([{ migration_name: '20260101000000_init' }]);
   });
 
+  it('refuses to go on as a role that cannot create its table, and says which role to use', async () => {
+    const db = await pglite();
+    // PGlite is one session: the role set here is the role the migrator then runs as.
+    await db.withSession((session) => session.exec('CREATE ROLE weak NOLOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC; SET ROLE weak;'));
+    await expect(migrate(db, migrations)).rejects.toThrow(
+      new MigrationError("things: cannot create _prisma_migrations (permission denied for schema public). Migrate with the service's migrator role."),
+    );
+  });
+
+  it('checks an up-to-date database as a role that may only read the migrations table (no CREATE, not even IF NOT EXISTS)', async () => {
+    const db = await pglite();
+    await migrate(db, migrations);
+    await db.withSession((session) => session.exec('CREATE ROLE reader NOLOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC; GRANT SELECT ON "_prisma_migrations" TO reader; SET ROLE reader;'));
+    await expect(migrate(db, migrations)).resolves.toMatchObject({ applied: [], alreadyApplied: ['20260101000000_init'] });
+  });
+
   it('lists every migration as pending on a database that has never been migrated, and none after', async () => {
     await addMigration('20260102000000_size', SECOND);
     const db = await pglite();
