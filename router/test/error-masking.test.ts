@@ -3,19 +3,12 @@
 // a third-party subgraph, one in development mode) must not leak through the router. And end to
 // end: a subgraph whose database fails mid-run gives a generic INTERNAL_SERVER_ERROR at the
 // subgraph and at the router, no database text in either, and its /ready says 503.
-import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { overrideVariable, signingSecretVariable } from '../src/env.ts';
 import type { Logger } from '@commerce/service-kit/core';
-import { startRouter, type RunningRouter } from '../src/router.ts';
+import type { RunningRouter } from '../src/router.ts';
+import { routerInFrontOf, type ScriptedGraph } from './support/scripted-subgraphs.ts';
 import { startSupergraph, type Supergraph } from './support/supergraph.ts';
 
-const SUPERGRAPH = fileURLToPath(new URL('../supergraph.graphql', import.meta.url));
-const NAMES = ['accounts', 'products', 'inventory', 'reviews', 'orders'];
 /** Anything that would tell a client how the service is built or where it runs. */
 const LEAKS = /prisma|pglite|relation|10\.0\.0\.5|127\.0\.0\.1|localhost|stacktrace|serviceName|\.ts:\d|P20\d\d|closed|password|hunter2|sql/i;
 
@@ -35,34 +28,27 @@ function captureLogs(): { logger: Logger; lines: LogLine[]; notable: () => LogLi
 }
 
 describe('the router masks what a leaking subgraph sends', () => {
-  let subgraph: Server;
+  let graph: ScriptedGraph;
   let router: RunningRouter;
   /** The errors the fake products subgraph answers the next query with. */
   let errors: unknown[] = [];
   const logs = captureLogs();
 
   beforeAll(async () => {
-    subgraph = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ data: { product: null }, errors }));
-      });
-    });
-    await new Promise<void>((resolve) => subgraph.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(subgraph.address() as AddressInfo).port}/graphql`;
-    router = await startRouter({
-      supergraphSdl: await readFile(SUPERGRAPH, 'utf8'),
-      signingSecrets: new Map(NAMES.map((name) => [signingSecretVariable(name), randomBytes(32).toString('base64url')])),
-      overrides: new Map(NAMES.map((name) => [overrideVariable(name), url])),
-      rateLimits: { userPerMinute: 0, ipPerMinute: 0 },
-      resilience: { retries: 0 },
-      logger: logs.logger,
-    });
+    graph = await routerInFrontOf(
+      (request, response) => {
+        request.resume();
+        request.on('end', () => {
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ data: { product: null }, errors }));
+        });
+      },
+      { logger: logs.logger },
+    );
+    router = graph.router;
   });
   afterAll(async () => {
-    await router?.stop();
-    await new Promise((resolve) => subgraph?.close(resolve));
+    await graph?.close();
   });
 
   async function ask(subgraphErrors: unknown[]) {
@@ -107,29 +93,22 @@ describe('the router masks what a leaking subgraph sends', () => {
 });
 
 describe('a subgraph that answers 500', () => {
-  let subgraph: Server;
+  let graph: ScriptedGraph;
   let router: RunningRouter;
   const logs = captureLogs();
 
   beforeAll(async () => {
-    subgraph = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => response.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[{"message":"boom at 10.0.0.5"}]}'));
-    });
-    await new Promise<void>((resolve) => subgraph.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(subgraph.address() as AddressInfo).port}/graphql`;
-    router = await startRouter({
-      supergraphSdl: await readFile(SUPERGRAPH, 'utf8'),
-      signingSecrets: new Map(NAMES.map((name) => [signingSecretVariable(name), randomBytes(32).toString('base64url')])),
-      overrides: new Map(NAMES.map((name) => [overrideVariable(name), url])),
-      rateLimits: { userPerMinute: 0, ipPerMinute: 0 },
-      resilience: { retries: 0, breakerFailures: 1, breakerHalfOpenMs: 60_000 },
-      logger: logs.logger,
-    });
+    graph = await routerInFrontOf(
+      (request, response) => {
+        request.resume();
+        request.on('end', () => response.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[{"message":"boom at 10.0.0.5"}]}'));
+      },
+      { resilience: { retries: 0, breakerFailures: 1, breakerHalfOpenMs: 60_000 }, logger: logs.logger },
+    );
+    router = graph.router;
   });
   afterAll(async () => {
-    await router?.stop();
-    await new Promise((resolve) => subgraph?.close(resolve));
+    await graph?.close();
   });
 
   it('is named to the client and logged at debug, and /ready shows its breaker open', async () => {

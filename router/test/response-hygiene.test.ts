@@ -2,51 +2,37 @@
 // subgraphs: the gateway's `extensions.valueCompletion` never reaches a client; an entity a
 // subgraph could not find becomes a NOT_FOUND error where it nulled the answer, and stays a bare
 // null where it only nulled a nullable part; every error carries the request id.
-import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { createLogger } from '@commerce/service-kit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { overrideVariable, signingSecretVariable } from '../src/env.ts';
-import { startRouter, type RunningRouter } from '../src/router.ts';
+import type { RunningRouter } from '../src/router.ts';
+import { routerInFrontOf, type ScriptedGraph } from './support/scripted-subgraphs.ts';
 
-const SUPERGRAPH = fileURLToPath(new URL('../supergraph.graphql', import.meta.url));
-const NAMES = ['accounts', 'products', 'inventory', 'reviews', 'orders'];
 
 /** What each scripted subgraph answers, by name: from the query it was sent. */
 let script: Record<string, (query: string) => unknown> = {};
-let subgraphs: Server;
+let graph: ScriptedGraph;
 let router: RunningRouter;
 
 beforeAll(async () => {
-  subgraphs = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      const name = (request.url ?? '').split('/')[1] ?? '';
-      const { query } = JSON.parse(body) as { query: string };
-      const answer = script[name]?.(query) ?? { errors: [{ message: `unscripted call to ${name}`, extensions: { code: 'UNSCRIPTED' } }] };
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
-    });
-  });
-  await new Promise<void>((resolve) => subgraphs.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(subgraphs.address() as AddressInfo).port}`;
   // The router turns Apollo's usage telemetry off itself (the gateway reads this when it is built).
   delete process.env.APOLLO_TELEMETRY_DISABLED;
-  router = await startRouter({
-    supergraphSdl: await readFile(SUPERGRAPH, 'utf8'),
-    signingSecrets: new Map(NAMES.map((name) => [signingSecretVariable(name), randomBytes(32).toString('base64url')])),
-    overrides: new Map(NAMES.map((name) => [overrideVariable(name), `${base}/${name}/graphql`])),
-    rateLimits: { userPerMinute: 0, ipPerMinute: 0 },
-    resilience: { retries: 0 },
-    logger: createLogger('router', 'silent'),
-  });
+  graph = await routerInFrontOf(
+    (request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        const name = (request.url ?? '').split('/')[1] ?? '';
+        const { query } = JSON.parse(body) as { query: string };
+        const answer = script[name]?.(query) ?? { errors: [{ message: `unscripted call to ${name}`, extensions: { code: 'UNSCRIPTED' } }] };
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      });
+    },
+    { logger: createLogger('router', 'silent') },
+  );
+  router = graph.router;
 });
 afterAll(async () => {
-  await router?.stop();
-  await new Promise((resolve) => subgraphs?.close(resolve));
+  await graph?.close();
 });
 
 async function ask(query: string, headers: Record<string, string> = {}) {
