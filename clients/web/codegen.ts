@@ -15,7 +15,8 @@
  *    the manifest registers the text as an automatic persisted query under the same id.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Supergraph } from '@apollo/federation-internals';
 import { generate } from '@graphql-codegen/cli';
@@ -24,6 +25,8 @@ import { Kind, parse, printSchema, type OperationDefinitionNode } from 'graphql'
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const out = `${root}src/generated/`;
+/** Written here first (outside src/, where the type check looks), then moved into `out` file by file (see publish). */
+const staging = `${root}.codegen-${process.pid}/`;
 const SUPERGRAPH = fileURLToPath(new URL('../../router/supergraph.graphql', import.meta.url));
 
 /** The manifest id of an operation: the SHA-256 of its text, in hex (what `persistedQuery.sha256Hash` carries). */
@@ -48,21 +51,53 @@ export function toApolloManifest(documents: Record<string, string>) {
   return { format: 'apollo-persisted-query-manifest' as const, version: 1 as const, operations };
 }
 
+/** Every file below `dir`, as paths relative to it. */
+function filesBelow(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
+}
+
+/**
+ * Moves the staged files over the generated ones one rename at a time, then drops files no longer
+ * generated. Turbo may run this (the build runs codegen again) while the type check reads
+ * src/generated/: a rename is atomic, so a reader sees the old file or the new one, never none.
+ */
+function publish(): void {
+  const fresh = new Set(filesBelow(staging));
+  for (const file of fresh) {
+    mkdirSync(dirname(join(out, file)), { recursive: true });
+    renameSync(join(staging, file), join(out, file));
+  }
+  for (const file of filesBelow(out)) if (!fresh.has(file)) rmSync(join(out, file));
+  rmSync(staging, { recursive: true, force: true });
+}
+
 async function main(): Promise<void> {
-  rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    await generateInto(staging);
+    publish();
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+async function generateInto(dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
   const apiSchema = Supergraph.build(readFileSync(SUPERGRAPH, 'utf8')).apiSchema().toGraphQLJSSchema();
-  writeFileSync(`${out}schema.graphqls`, `# The supergraph's API schema (generated from router/supergraph.graphql by codegen.ts).\n${printSchema(apiSchema)}\n`);
+  writeFileSync(`${dir}schema.graphqls`, `# The supergraph's API schema (generated from router/supergraph.graphql by codegen.ts).\n${printSchema(apiSchema)}\n`);
 
   await generate(
     {
       cwd: root,
-      schema: 'src/generated/schema.graphqls',
+      schema: `${dir}schema.graphqls`,
       documents: ['src/**/*.graphql', '!src/generated/**'],
       silent: true,
       noSilentErrors: true,
       generates: {
-        'src/generated/graphql/': {
+        [`${dir}graphql/`]: {
           preset: 'client',
           documentTransforms: [addTypenameSelectionDocumentTransform],
           presetConfig: {
@@ -85,9 +120,9 @@ async function main(): Promise<void> {
     true,
   );
 
-  const documents = JSON.parse(readFileSync(`${out}graphql/persisted-documents.json`, 'utf8')) as Record<string, string>;
+  const documents = JSON.parse(readFileSync(`${dir}graphql/persisted-documents.json`, 'utf8')) as Record<string, string>;
   const manifest = toApolloManifest(documents);
-  writeFileSync(`${out}persisted-query-manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(`${dir}persisted-query-manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
   console.log(`web: ${manifest.operations.length} operations typed; manifest in src/generated/persisted-query-manifest.json`);
 }
 
