@@ -2,7 +2,7 @@
 // the router imports this, so it never loads PGlite, Prisma adapters or pg (about 30 MB of RSS).
 export { ConfigError, loadEnv, logLevel, port, redisUrl, signingSecret } from './env.ts';
 export { badUserInput, conflict, ErrorCode, maskError, notFound } from './errors.ts';
-export { createHttpHandler, HttpError, listen, sendJson } from './http.ts';
+export { createHttpHandler, HttpError, listen, readBody, sendJson } from './http.ts';
 export type { BasicRequestInfo, HttpOptions, ListenOptions, PreparedRequest, RunningServer } from './http.ts';
 export { ANONYMOUS, hasAnyScope, IDENTITY_HEADERS, identityHeaders, requestInfoFromHeaders, viewer } from './identity.ts';
 export type { RequestInfo, Viewer } from './identity.ts';
@@ -13,6 +13,13 @@ export { runProcess } from './lifecycle.ts';
 export type { Started } from './lifecycle.ts';
 export { createLogger, describeError } from './logger.ts';
 export type { Logger, LogLevel } from './logger.ts';
+// What the router's entity cache needs of the events: contracts, envelopes, addresses. Kept to
+// modules that load zod and nothing else (no NATS client, no database; core-imports.test.ts).
+export { cacheInvalidatingEvents, changedEntities } from './events/catalog.ts';
+export type { EntityRef } from './events/catalog.ts';
+export { checkEnvelope } from './events/envelope.ts';
+export type { EnvelopeCheck, EventEnvelope } from './events/envelope.ts';
+export { EVENTS_PATH, streamName, subjectOf } from './events/names.ts';
 
 /**
  * Node flags every subgraph (and the benchmark's monolith) is started with. V8 lets the young

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { EventEnvelope } from './envelope.ts';
 
 /**
  * Every domain event of the graph, written once: who publishes it, who consumes it, and a schema
@@ -26,15 +27,28 @@ const productFacts = {
 
 const orderItem = z.object({ productId: id, quantity });
 
+/** An entity of the supergraph by its `id` key (the GraphQL ID, so a string). */
+export interface EntityRef {
+  type: string;
+  id: string;
+}
+
+const entity = (type: string, id: number): EntityRef => ({ type, id: String(id) });
+/** The product a product's or a stock level's event is about. */
+const theProduct = ({ productId }: { productId: number }) => [entity('Product', productId)];
+/** Every product of an order's items (their stock moved). */
+const itsProducts = ({ items }: { items: readonly { productId: number }[] }) => items.map((item) => entity('Product', item.productId));
+
 export const EVENT_CATALOG = {
   products: {
-    ProductCreated: { subscribers: ['orders', 'inventory', 'reviews'], versions: { 1: z.object(productFacts).strict() } },
+    ProductCreated: { subscribers: ['orders', 'inventory', 'reviews'], versions: { 1: z.object(productFacts).strict() }, changes: theProduct },
     ProductPriceChanged: {
       subscribers: ['orders'],
       versions: { 1: z.object({ ...productFacts, previousPriceCents: cents }).strict() },
+      changes: theProduct,
     },
     /** The current state of a product, sent to one new subscriber to fill its replica (backfill). */
-    ProductSnapshot: { subscribers: ['orders', 'inventory', 'reviews'], versions: { 1: z.object(productFacts).strict() } },
+    ProductSnapshot: { subscribers: ['orders', 'inventory', 'reviews'], versions: { 1: z.object(productFacts).strict() }, changes: theProduct },
   },
   orders: {
     /** A command to inventory: reserve these items for this order, all or nothing. */
@@ -46,7 +60,11 @@ export const EVENT_CATALOG = {
     OrderCancelled: { subscribers: ['inventory'], versions: { 1: z.object({ orderId: id, userId: id }).strict() } },
   },
   inventory: {
-    StockReserved: { subscribers: ['orders'], versions: { 1: z.object({ orderId: id, items: z.array(orderItem).min(1).max(50) }).strict() } },
+    StockReserved: {
+      subscribers: ['orders'],
+      versions: { 1: z.object({ orderId: id, items: z.array(orderItem).min(1).max(50) }).strict() },
+      changes: itsProducts,
+    },
     StockRejected: {
       subscribers: ['orders'],
       versions: {
@@ -60,7 +78,21 @@ export const EVENT_CATALOG = {
           .strict(),
       },
     },
-    StockReleased: { subscribers: [], versions: { 1: z.object({ orderId: id, items: z.array(orderItem).max(50) }).strict() } },
+    StockReleased: { subscribers: [], versions: { 1: z.object({ orderId: id, items: z.array(orderItem).max(50) }).strict() }, changes: itsProducts },
+    /** A product's stock after a restock (reservations and releases say so with their own events). */
+    StockChanged: {
+      subscribers: [],
+      versions: { 1: z.object({ productId: id, stock: z.number().int().min(0).max(2_147_483_647) }).strict() },
+      changes: theProduct,
+    },
+  },
+  reviews: {
+    /** A review was written: its product's rating and reviews, and its author's reviews, changed. */
+    ReviewAdded: {
+      subscribers: [],
+      versions: { 1: z.object({ reviewId: id, productId: id, authorId: id, rating: z.number().int().min(1).max(5) }).strict() },
+      changes: ({ productId, authorId }: { productId: number; authorId: number }) => [entity('Product', productId), entity('User', authorId)],
+    },
   },
 } as const satisfies Record<string, Record<string, EventContract>>;
 
@@ -68,6 +100,12 @@ export interface EventContract {
   /** The services that receive it. */
   subscribers: readonly string[];
   versions: Readonly<Record<number, z.ZodType>>;
+  /**
+   * The supergraph entities whose data this event changes: the router's entity cache drops them
+   * when the event arrives. Given a payload already checked against its version's schema (every
+   * version of an event must carry what this reads).
+   */
+  changes?: (payload: any) => readonly EntityRef[];
 }
 
 type Catalog = typeof EVENT_CATALOG;
@@ -94,6 +132,27 @@ export function subscriptionsOf(service: string): string[] {
   return Object.entries(EVENT_CATALOG).flatMap(([source, events]) =>
     Object.entries(events as Record<string, EventContract>)
       .filter(([, contract]) => contract.subscribers.includes(service))
+      .map(([type]) => `${source}.${type}`),
+  );
+}
+
+/**
+ * The entities an event changes, each once, for an envelope already checked by `checkEnvelope`
+ * (its payload parsed by its schema); [] when its contract declares no `changes`.
+ */
+export function changedEntities(envelope: EventEnvelope): EntityRef[] {
+  const changes = contractOf(envelope.source, envelope.type)?.changes;
+  if (!changes) return [];
+  const seen = new Map<string, EntityRef>();
+  for (const ref of changes(envelope.payload)) seen.set(`${ref.type}:${ref.id}`, { type: ref.type, id: ref.id });
+  return [...seen.values()];
+}
+
+/** Every event that changes supergraph entities (its contract declares `changes`), as `source.Type`. */
+export function cacheInvalidatingEvents(): string[] {
+  return Object.entries(EVENT_CATALOG).flatMap(([source, events]) =>
+    Object.entries(events as Record<string, EventContract>)
+      .filter(([, contract]) => contract.changes !== undefined)
       .map(([type]) => `${source}.${type}`),
   );
 }

@@ -1,6 +1,6 @@
 // The event backbone every service uses: contracts, outbox, relay, inbox, transports.
-export { contractOf, EVENT_CATALOG, latestVersion, subscriptionsOf } from './catalog.ts';
-export type { EventContract, EventPayload, EventSource, EventType } from './catalog.ts';
+export { cacheInvalidatingEvents, changedEntities, contractOf, EVENT_CATALOG, latestVersion, subscriptionsOf } from './catalog.ts';
+export type { EntityRef, EventContract, EventPayload, EventSource, EventType } from './catalog.ts';
 export { checkEnvelope } from './envelope.ts';
 export type { EnvelopeCheck, EventEnvelope } from './envelope.ts';
 export { createReceiver, listParked, PoisonEvent, replayParked } from './inbox.ts';

@@ -5,6 +5,7 @@ import { signatureHeaders } from '../signing.ts';
 import { contractOf, EVENT_CATALOG, subscriptionsOf } from './catalog.ts';
 import type { EventEnvelope } from './envelope.ts';
 import type { Receipt } from './inbox.ts';
+import { ATTEMPT_HEADER, EVENTS_PATH, streamName, subjectOf } from './names.ts';
 
 /**
  * How events leave a publisher and reach a subscriber, behind one interface. The relay sends each
@@ -29,9 +30,7 @@ export interface EventTransport {
   close(): Promise<void>;
 }
 
-export const EVENTS_PATH = '/internal/events';
-/** The attempt number of a pushed delivery, as the publisher counts it. */
-export const ATTEMPT_HEADER = 'x-commerce-event-attempt';
+export { ATTEMPT_HEADER, EVENTS_PATH, streamName, subjectOf };
 
 export interface HttpTransportOptions {
   /** Each subscriber's base URL (e.g. its GraphQL URL); events go to `/internal/events` there. */
@@ -85,8 +84,6 @@ export interface JetStreamTransportOptions {
 }
 
 const PREFIX = /^[A-Za-z0-9_-]{1,32}$/;
-export const streamName = (source: string, prefix = '') => `${prefix ? `${prefix}_` : ''}COMMERCE_${source.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-export const subjectOf = (source: string, type: string, prefix = '') => `${prefix ? `${prefix}.` : ''}commerce.${source}.${type}`;
 
 export async function jetStreamTransport(options: JetStreamTransportOptions): Promise<EventTransport> {
   const prefix = options.streamPrefix ?? '';
