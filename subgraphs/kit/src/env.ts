@@ -117,10 +117,13 @@ export type SubgraphEnv = ReturnType<typeof loadSubgraphEnv>;
 /**
  * Where a publisher pushes its events in the embedded (HTTP) mode: each subscriber's URL
  * (`SUBGRAPH_<NAME>_URL`, the variable the router reads too) and events secret
- * (`<NAME>_EVENTS_SECRET`). Every missing variable is reported at once.
+ * (`<NAME>_EVENTS_SECRET`), and the router's, for its entity cache: `ROUTER_URL` (its base URL)
+ * and `ROUTER_EVENTS_SECRET`, both or neither (neither: nothing is pushed to the router). Every
+ * problem is reported at once.
  */
 export function loadEventEndpoints(subscribers: readonly string[], source: Record<string, string | undefined> = process.env) {
   const problems: string[] = [];
+  const router = routerEventEndpoint(source, problems);
   const endpoints = new Map<string, string>();
   const secrets = new Map<string, string>();
   for (const subscriber of subscribers) {
@@ -133,7 +136,21 @@ export function loadEventEndpoints(subscribers: readonly string[], source: Recor
     else secrets.set(subscriber, secret);
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
-  return { endpoints, secrets };
+  return { endpoints, secrets, router };
+}
+
+/** The router as a destination of events: both variables, or neither (undefined). */
+function routerEventEndpoint(source: Record<string, string | undefined>, problems: string[]): { url: string; secret: string } | undefined {
+  // Empty counts as unset, as everywhere.
+  const url = source.ROUTER_URL || undefined;
+  const secret = source.ROUTER_EVENTS_SECRET || undefined;
+  if (url === undefined && secret === undefined) return undefined;
+  const before = problems.length;
+  if (url === undefined) problems.push('  - ROUTER_URL: is required when ROUTER_EVENTS_SECRET is set: the router’s base URL (e.g. http://localhost:4000), where events that change supergraph entities are pushed for its entity cache (or unset both)');
+  else if (!/^https?:\/\//.test(url) || !URL.canParse(url)) problems.push(`  - ROUTER_URL: must be an http:// or https:// URL, the router’s base URL (got "${url}")`);
+  if (secret === undefined) problems.push(`  - ROUTER_EVENTS_SECRET: is required when ROUTER_URL is set (at least ${MIN_SECRET_LENGTH} characters): signs events pushed to the router (or unset both)`);
+  else if (secret.length < MIN_SECRET_LENGTH) problems.push(`  - ROUTER_EVENTS_SECRET: must be at least ${MIN_SECRET_LENGTH} characters (got ${secret.length} characters)`);
+  return problems.length === before && url && secret ? { url, secret } : undefined;
 }
 
 function collect<Schema extends z.ZodType>(

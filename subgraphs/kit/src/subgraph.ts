@@ -302,8 +302,9 @@ export async function runSubgraph<Client extends PrismaLikeClient, Context exten
 
 /**
  * A service's events configuration from its environment: JetStream when NATS_URL is set, else
- * pushes over HTTP to each subscriber of what it publishes. Null for a service outside the
- * catalogue (it neither publishes nor subscribes).
+ * pushes over HTTP to each subscriber of what it publishes, and to the router when ROUTER_URL and
+ * ROUTER_EVENTS_SECRET are set (loadEventEndpoints). Null for a service outside the catalogue (it
+ * neither publishes nor subscribes).
  */
 async function eventsFromEnv<Client extends PrismaLikeClient, Context extends SubgraphContext>(
   definition: SubgraphDefinition<Client, Context>,

@@ -13,7 +13,9 @@ import { ATTEMPT_HEADER, EVENTS_PATH, streamName, subjectOf } from './names.ts';
  *
  * - `http` (the embedded default, no broker): the relay pushes each event to every subscriber's
  *   `/internal/events`, signed with that subscriber's events secret; the subscriber answers once
- *   the event is handled (or parked), and the delivery is done.
+ *   the event is handled (or parked), and the delivery is done. With the router configured, every
+ *   event that changes supergraph entities (its contract declares `changes`) also goes to the
+ *   router's `/internal/events`, as destination `router`, for its entity cache.
  * - `jetstream` (`NATS_URL`): the relay publishes each event once to the publisher's stream
  *   (`COMMERCE_<SOURCE>`, subject `commerce.<source>.<Type>`, the event id as message id, so a
  *   retried publish is de-duplicated), and each subscriber reads it through its own durable
@@ -32,23 +34,38 @@ export interface EventTransport {
 
 export { ATTEMPT_HEADER, EVENTS_PATH, streamName, subjectOf };
 
+/** The destination, beside the subscribers, of events that change supergraph entities. */
+export const ROUTER_DESTINATION = 'router';
+
 export interface HttpTransportOptions {
   /** Each subscriber's base URL (e.g. its GraphQL URL); events go to `/internal/events` there. */
   endpoints: ReadonlyMap<string, string>;
   /** Each subscriber's events secret, to sign what is pushed to it. */
   secrets: ReadonlyMap<string, string>;
+  /**
+   * The router (`ROUTER_URL`, `ROUTER_EVENTS_SECRET`): when set, every event whose contract
+   * declares `changes` is pushed to its `/internal/events` too, signed with this secret, as
+   * destination `router` (in order per aggregate, retried, counted in the backlog, like any other).
+   */
+  router?: { url: string; secret: string } | undefined;
   timeoutMs?: number;
 }
 
 export function httpTransport(options: HttpTransportOptions): EventTransport {
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const { router } = options;
   return {
     kind: 'http',
-    destinations: (source, type) => contractOf(source, type)?.subscribers ?? [],
+    destinations(source, type) {
+      const contract = contractOf(source, type);
+      if (!contract) return [];
+      return router && contract.changes ? [...contract.subscribers, ROUTER_DESTINATION] : contract.subscribers;
+    },
     async send(destination, envelope, attempt) {
-      const base = options.endpoints.get(destination);
-      const secret = options.secrets.get(destination);
-      if (!base || !secret) throw new Error(`no URL or events secret configured for subscriber ${destination}`);
+      const toRouter = destination === ROUTER_DESTINATION;
+      const base = toRouter ? router?.url : options.endpoints.get(destination);
+      const secret = toRouter ? router?.secret : options.secrets.get(destination);
+      if (!base || !secret) throw new Error(toRouter ? 'no ROUTER_URL or ROUTER_EVENTS_SECRET configured for the router' : `no URL or events secret configured for subscriber ${destination}`);
       const url = new URL(EVENTS_PATH, base);
       const body = JSON.stringify(envelope);
       const headers: Record<string, string> = { 'content-type': 'application/json', [ATTEMPT_HEADER]: String(attempt) };
