@@ -132,15 +132,15 @@ describe('Product entities', () => {
 });
 
 describe('restock', () => {
-  it('adds to the stock in one statement and returns it', async () => {
+  it('adds to the stock in one statement, then writes its StockChanged event, and returns it', async () => {
     const before = seedStock(1);
     let result: any;
-    const statements = await countStatements(async () => {
+    const { sql } = await harness.countStatements(async () => {
       result = await harness.query(`mutation { restock(productId: "1", quantity: 5) { product { id stock inStock } } }`);
     });
     expect(result.errors).toBeUndefined();
     expect(result.data.restock.product).toEqual({ id: '1', stock: before + 5, inStock: true });
-    expect(statements).toBe(1);
+    expect(sql).toEqual([expect.stringContaining('INSERT INTO inventory_items'), expect.stringContaining('INSERT INTO outbox_events')]);
     expect(await stockOf(1)).toBe(before + 5);
   });
 

@@ -76,9 +76,12 @@ describe('the ledger', () => {
   });
 
   it('records a restock in the same statement as the stock', async () => {
-    const { result, statements } = await harness.countStatements(() => harness.query(`mutation { restock(productId: "9", quantity: 4) { product { stock } } }`));
+    const { result, sql } = await harness.countStatements(() => harness.query(`mutation { restock(productId: "9", quantity: 4) { product { stock } } }`));
     expect(result.data?.restock.product.stock).toBe(seedStock(9) + 4);
-    expect(statements).toBe(1);
+    // The stock and its ledger row in one statement; then, in the same transaction, its StockChanged.
+    expect(sql).toHaveLength(2);
+    expect(sql[0]).toMatch(/INSERT INTO inventory_items[\s\S]*INSERT INTO stock_movements/);
+    expect(sql[1]).toContain('INSERT INTO outbox_events');
     const [movement] = await harness.client.stockMovement.findMany({ where: { productId: 9, reason: 'RESTOCK' } });
     expect(movement).toMatchObject({ delta: 4, orderId: null });
   });

@@ -1,8 +1,13 @@
-import { badUserInput, guardWrite, notFound, parseId, requireInt } from '@commerce/service-kit';
+import { badUserInput, guardWrite, notFound, parseId, publishEvent, requireInt } from '@commerce/service-kit';
 import type { MutationResolvers } from '../generated/graphql.ts';
 
 export const MAX_RESTOCK_QUANTITY = 100_000;
 export const MAX_STOCK = 1_000_000;
+/**
+ * A restock waits for a pooled connection as long as a plain statement would (the pool's default
+ * connect timeout), not Prisma's 2 s: under a burst of orders the inbox's transactions hold them.
+ */
+const RESTOCK_TRANSACTION = { maxWait: 5_000, timeout: 10_000 };
 
 export const Mutation: MutationResolvers = {
   async restock(_parent, args, { db }) {
@@ -13,23 +18,31 @@ export const Mutation: MutationResolvers = {
     // ledger records it, or nothing happens. The row lock taken by ON CONFLICT serialises concurrent
     // restocks of a product, so none loses an update (read-then-write would), and the cap is
     // checked against the locked row. `stocked` is empty when the product is unknown or the cap
-    // would be exceeded; `known` tells which.
-    const [row] = await guardWrite(
-      () => db.$queryRaw<{ known: boolean; stock: number | null }[]>`
-        WITH known AS (
-          SELECT product_id FROM catalog_products WHERE product_id = ${productId}
-        ), stocked AS (
-          INSERT INTO inventory_items (product_id, stock, updated_at)
-          SELECT product_id, ${quantity}::int, now() FROM known
-          ON CONFLICT (product_id) DO UPDATE
-            SET stock = inventory_items.stock + EXCLUDED.stock, updated_at = now()
-            WHERE inventory_items.stock + EXCLUDED.stock <= ${MAX_STOCK}
-          RETURNING product_id, stock
-        ), recorded AS (
-          INSERT INTO stock_movements (product_id, delta, reason)
-          SELECT product_id, ${quantity}::int, 'RESTOCK'::stock_movement_reason FROM stocked
-        )
-        SELECT EXISTS (SELECT 1 FROM known) AS known, (SELECT stock FROM stocked) AS stock`,
+    // would be exceeded; `known` tells which. StockChanged (for the router's entity cache) is
+    // written in the same transaction, after the change: both commit or neither does, and the row
+    // lock, held until commit, puts a product's StockChanged events in the order of its stock levels.
+    const row = await guardWrite(() =>
+      db.$transaction(async (tx) => {
+        const [changed] = await tx.$queryRaw<{ known: boolean; stock: number | null }[]>`
+            WITH known AS (
+              SELECT product_id FROM catalog_products WHERE product_id = ${productId}
+            ), stocked AS (
+              INSERT INTO inventory_items (product_id, stock, updated_at)
+              SELECT product_id, ${quantity}::int, now() FROM known
+              ON CONFLICT (product_id) DO UPDATE
+                SET stock = inventory_items.stock + EXCLUDED.stock, updated_at = now()
+                WHERE inventory_items.stock + EXCLUDED.stock <= ${MAX_STOCK}
+              RETURNING product_id, stock
+            ), recorded AS (
+              INSERT INTO stock_movements (product_id, delta, reason)
+              SELECT product_id, ${quantity}::int, 'RESTOCK'::stock_movement_reason FROM stocked
+            )
+            SELECT EXISTS (SELECT 1 FROM known) AS known, (SELECT stock FROM stocked) AS stock`;
+        if (changed?.stock != null) {
+          await publishEvent(tx, { source: 'inventory', type: 'StockChanged', aggregate: `product:${productId}`, payload: { productId, stock: changed.stock } });
+        }
+        return changed;
+      }, RESTOCK_TRANSACTION),
     );
     if (!row?.known) throw notFound('Product', productId);
     if (row.stock === null) {
