@@ -1,4 +1,4 @@
-import { guardWrite, notFound, parseId, requireInt, requireText, signedInUserId } from '@commerce/service-kit';
+import { guardWrite, notFound, parseId, publishEvent, requireInt, requireText, signedInUserId } from '@commerce/service-kit';
 import type { MutationResolvers } from '../generated/graphql.ts';
 
 export const Mutation: MutationResolvers = {
@@ -15,7 +15,20 @@ export const Mutation: MutationResolvers = {
     // The author needs no such check: it is the signed-in caller, whose token the router verified.
     const known = await db.catalogProduct.findUnique({ where: { productId }, select: { productId: true } });
     if (!known) throw notFound('Product', productId);
-    const review = await guardWrite(() => db.review.create({ data: { productId, authorId, rating, body } }));
+    // ReviewAdded (for the router's entity cache: the product's rating and reviews, the author's
+    // reviews) is written in the transaction that inserts the review: both commit or neither does.
+    const review = await guardWrite(() =>
+      db.$transaction(async (tx) => {
+        const created = await tx.review.create({ data: { productId, authorId, rating, body } });
+        await publishEvent(tx, {
+          source: 'reviews',
+          type: 'ReviewAdded',
+          aggregate: `product:${productId}`,
+          payload: { reviewId: created.id, productId, authorId, rating },
+        });
+        return created;
+      }),
+    );
     return { review };
   },
 };
