@@ -2,15 +2,15 @@
 // prefixed by name. Embedded databases are migrated and seeded by each service on first run.
 // Ctrl-C stops them all; if one dies, the rest are stopped too.
 // Outside production it also makes the secrets the processes must share (a signing secret and an
-// events secret per subgraph, accounts' token key) and keeps them in <DATA_DIR>/development-secrets.json, so the
-// Quick start needs no setup and a restart keeps everyone signed in.
+// events secret per subgraph, the router's events secret, accounts' token key) and keeps them in
+// <DATA_DIR>/development-secrets.json, so the Quick start needs no setup and a restart keeps everyone signed in.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROUTER_NODE_FLAGS, SERVER_NODE_FLAGS } from '@commerce/service-kit/core';
-import { INTERNAL_PATHS } from '@commerce/service-kit';
+import { EVENT_CATALOG, INTERNAL_PATHS } from '@commerce/service-kit';
 import { readSubgraphs, REPO_ROOT } from './composition.ts';
 import { callInternal, resolveTargets, ServiceError } from './consistency/internal.ts';
 
@@ -38,6 +38,11 @@ const services: Service[] = subgraphs.map(({ name, url }) => {
   };
 });
 const routerPort = process.env.ROUTER_PORT ?? '4000';
+// Publishers push the events that change supergraph entities to the router's entity cache, signed
+// with the router's events secret (the router reads it too): only when there is one, since
+// ROUTER_URL without ROUTER_EVENTS_SECRET is a configuration error.
+const routerEventsSecret = process.env.ROUTER_EVENTS_SECRET || secrets.ROUTER_EVENTS_SECRET;
+const toRouter: Record<string, string> = routerEventsSecret ? { ROUTER_URL: `http://localhost:${routerPort}` } : {};
 const width = Math.max(...[...services.map((s) => s.name), 'router'].map((n) => n.length));
 const children = new Map<string, ChildProcess>();
 let stopping = false;
@@ -47,14 +52,14 @@ function prefix(name: string, index: number): string {
   return useColor ? `\x1b[${COLORS[index % COLORS.length]}m${label}\x1b[0m` : label;
 }
 
-function launch(name: string, cwd: string, env: Record<string, string>, index: number): ChildProcess {
+function launch(name: string, cwd: string, env: Record<string, string>, index: number, defaults: Record<string, string> = {}): ChildProcess {
   // Own process group: a terminal's Ctrl-C reaches only this runner, which stops children in order.
   // Node flags per role: the router's young generation is sized for its answers (kit's core.ts).
   const flags = name === 'router' ? ROUTER_NODE_FLAGS : SERVER_NODE_FLAGS;
   const child = spawn(process.execPath, [...flags, 'src/main.ts'], {
     cwd,
     // Secrets set in the environment win over the development ones, for every process alike.
-    env: { ...secrets, ...locations, ...process.env, ...env },
+    env: { ...secrets, ...locations, ...defaults, ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -107,7 +112,7 @@ process.on('exit', () => {
 });
 process.on('SIGTERM', () => void stopAll(0));
 
-services.forEach((service, index) => launch(service.name, service.cwd, service.env, index));
+services.forEach((service, index) => launch(service.name, service.cwd, service.env, index, service.name in EVENT_CATALOG ? toRouter : {}));
 const healthy = await Promise.all(services.map((service) => waitForHealth(service.healthUrl, 120_000)));
 const missing = services.filter((_, i) => !healthy[i]).map((s) => s.name);
 if (missing.length > 0 && !stopping) console.error(`Not healthy after 120 s: ${missing.join(', ')} (the router starts anyway).`);
@@ -128,14 +133,15 @@ if (await waitForHealth(`http://localhost:${routerPort}/health`, 30_000)) {
 
 /**
  * Development secrets: one signing secret per subgraph (the router and that subgraph read the same
- * variable) and accounts' Ed25519 token key. Made once, kept beside the embedded databases (0600),
+ * variable), an events secret per subgraph and one for the router (ROUTER_EVENTS_SECRET: the
+ * router verifies the events publishers push to it) and accounts' Ed25519 token key. Made once, kept beside the embedded databases (0600),
  * never used in production, where every process must be given its own through the environment.
  */
 async function developmentSecrets(names: readonly string[]): Promise<Record<string, string>> {
   const file = resolve(REPO_ROOT, process.env.DATA_DIR ?? '.data', 'development-secrets.json');
   const stored = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, string>;
   const variables = names.map((name) => name.toUpperCase().replace(/[^A-Z0-9]/g, '_'));
-  const wanted = [...variables.flatMap((name) => [`${name}_SIGNING_SECRET`, `${name}_EVENTS_SECRET`]), 'ACCOUNTS_JWT_PRIVATE_KEY'];
+  const wanted = [...variables.flatMap((name) => [`${name}_SIGNING_SECRET`, `${name}_EVENTS_SECRET`]), 'ROUTER_EVENTS_SECRET', 'ACCOUNTS_JWT_PRIVATE_KEY'];
   let changed = false;
   for (const variable of wanted) {
     if (stored[variable]) continue;
