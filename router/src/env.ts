@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadEnv, logLevel, port, redisUrl, signingSecret } from '@commerce/service-kit/core';
+import { ConfigError, loadEnv, logLevel, MIN_SECRET_LENGTH, port, redisUrl, signingSecret } from '@commerce/service-kit/core';
 import { z } from 'zod';
 import { DEFAULT_OPERATION_LIMITS } from './operation-limits.ts';
 
@@ -45,6 +45,15 @@ const routerEnv = z.object({
   /** The GraphQL IDE at / and (browsers) /graphql: on in development, off in production unless true. */
   IDE: booleanFlag.optional(),
   REDIS_URL: redisUrl,
+
+  // --- Entity cache (entity-cache.ts): on when an invalidation source is configured (auto).
+  ENTITY_CACHE: z.enum(['auto', 'on', 'off']).default('auto'),
+  /** Verifies the invalidating events publishers push to the router (they sign with the same secret). */
+  ROUTER_EVENTS_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional()),
+  /** NATS JetStream: the router reads invalidating events from the services' streams. */
+  NATS_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().refine((v) => URL.canParse(v), 'must be a URL such as nats://127.0.0.1:4222').optional()),
+  ENTITY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
+  // --- end entity cache
 
   // --- Persisted operations (persisted.ts) and the storefront's build (storefront.ts)
   /** Path to an Apollo persisted-query manifest (clients/web/persisted-query-manifest.json); default none. */
@@ -143,6 +152,13 @@ export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), s
   if (env?.AUTH_JWKS_URL && env.AUTH_PUBLIC_KEY) {
     problems.push('  - AUTH_PUBLIC_KEY: set either AUTH_JWKS_URL or AUTH_PUBLIC_KEY, not both');
   }
+  if (env?.ENTITY_CACHE === 'on' && !env.ROUTER_EVENTS_SECRET && !env.NATS_URL) {
+    problems.push('  - ENTITY_CACHE: on needs an invalidation source: ROUTER_EVENTS_SECRET (publishers push events to the router) or NATS_URL (the router reads the streams); without one, cached answers would only expire');
+  }
+  if (env && env.ENTITY_CACHE !== 'off' && env.ROUTER_EVENTS_SECRET && !env.NATS_URL && !env.REDIS_URL && env.ROUTER_WORKERS !== 1) {
+    // An event pushed to the port reaches one worker; the others' memory would keep the old answer.
+    problems.push('  - ROUTER_WORKERS: several workers with the entity cache in memory need REDIS_URL (one shared cache) or NATS_URL (every worker hears every event); or set ENTITY_CACHE=off');
+  }
   if (problems.length > 0 || !env) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   const corsOrigins =
     env.CORS_ORIGINS === undefined
@@ -177,6 +193,11 @@ export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), s
     introspection: env.INTROSPECTION ?? env.NODE_ENV !== 'production',
     ide: env.IDE ?? env.NODE_ENV !== 'production',
     redisUrl: env.REDIS_URL,
+    /** Null when off (ENTITY_CACHE=off, or auto with no invalidation source). */
+    entityCache:
+      env.ENTITY_CACHE === 'off' || (!env.ROUTER_EVENTS_SECRET && !env.NATS_URL)
+        ? null
+        : { maxEntries: env.ENTITY_CACHE_MAX_ENTRIES, ...defined({ eventsSecret: env.ROUTER_EVENTS_SECRET, natsUrl: env.NATS_URL }) },
     /** A manifest path to read at start, and the mode; null when PERSISTED_OPERATIONS is unset. */
     persistedOperations: env.PERSISTED_OPERATIONS ? { path: env.PERSISTED_OPERATIONS, mode: env.PERSISTED_OPERATIONS_MODE } : null,
     webDist: env.WEB_DIST ?? null,

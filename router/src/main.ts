@@ -44,6 +44,7 @@ async function serve(): Promise<void> {
       auth: env.auth,
       rateLimits: env.rateLimits,
       ...(env.redisUrl ? { redisUrl: env.redisUrl } : {}),
+      ...(env.entityCache ? { entityCache: env.entityCache } : {}),
       limits: env.limits,
       production: env.nodeEnv === 'production',
       introspection: env.introspection,
@@ -68,6 +69,7 @@ async function serve(): Promise<void> {
       for (const { name, url } of resolveEndpoints(supergraphSdl, env.overrides)) logger.info(`subgraph ${name} → ${url}`);
       logger.info(`router ready: send queries to ${router.graphqlUrl} (health: ${router.url}/health, readiness: ${router.url}/ready)`);
       if (persisted) logger.info(`persisted operations: ${persisted.manifest.operations.length} in the manifest, mode ${persisted.mode}${persisted.mode === 'safelist' ? ' (nothing else runs)' : ''}`);
+      if (env.entityCache) logger.info(`entity cache on (${env.redisUrl ? 'Redis' : 'in memory'}), invalidated by ${env.entityCache.natsUrl ? 'the JetStream streams' : 'events pushed to /internal/events'}`);
       if (env.webDist) logger.info(`storefront: ${router.url}/shop/ (from ${env.webDist})`);
     }
     return { logger, stop: () => router.stop() };

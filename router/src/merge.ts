@@ -18,6 +18,7 @@ import {
   type TypeNode,
   type VariableDefinitionNode,
 } from 'graphql';
+import type { EntityCache } from './entity-cache.ts';
 import type { SubgraphFetcher, SubgraphResponse } from './fetcher.ts';
 
 /**
@@ -61,6 +62,10 @@ export interface SubgraphDataSourceOptions {
   onUnmerged?: (subgraph: string, fetches: number, reason: string) => void;
   /** Called when the subgraph refused the router itself (401/403: its signature), a misconfiguration for operators. */
   onRefused?: (subgraph: string, status: number) => void;
+  /** The entity cache (entity-cache.ts); fetches go through it when set. */
+  cache?: EntityCache;
+  /** Whether a fetch's caller asked for fresh data (Cache-Control: no-cache): the cache is not read, only refilled. */
+  refreshes?: (context: Record<string, any>) => boolean;
 }
 
 /** What a fetch's query is, decided once per query text. */
@@ -349,10 +354,20 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
     const identity = this.options.identity(isIncoming(options) ? options.context : undefined);
     Object.assign(headers, identity);
 
+    const cache = this.options.cache;
+    if (cache && isIncoming(options) && !request.http) {
+      const refresh = this.options.refreshes?.(options.context) ?? false;
+      return cache.fetch(this.name, request, (part) => this.route(part, headers, identity, options), refresh);
+    }
+    return this.route(request, headers, identity, options);
+  }
+
+  /** A fetch on its way to the subgraph: merged with the caller's same-tick fetches, or alone. */
+  private route(request: ProcessOptions['request'], headers: Record<string, string>, identity: Record<string, string>, options: ProcessOptions): Promise<GatewayGraphQLResponse> {
     if (!this.options.merge || !isIncoming(options) || request.http) {
       return this.sendAlone(request, headers, options);
     }
-    const prepared = prepareFetch(request.query, this.options.guards);
+    const prepared = prepareFetch(request.query!, this.options.guards);
     if (!prepared.mergeable) return this.sendAlone(request, headers, options);
     const risky = this.riskyOf(prepared, headers);
     const key = Object.values(identity).join('\u0000');

@@ -18,12 +18,18 @@ import {
   type PreparedRequest,
   type RequestInfo,
   type RunningServer,
+  EVENTS_PATH,
+  memoryNonceStore,
+  redisNonceStore,
 } from '@commerce/service-kit/core';
+import type { Redis } from 'ioredis';
 import type { GraphQLSchema } from 'graphql';
 import { createAuthenticator, type AuthOptions } from './auth.ts';
 import { overrideVariable, signingSecretVariable } from './env.ts';
 import { createSubgraphFetcher, type SubgraphHealth } from './fetcher.ts';
 import { guardedFields, SubgraphDataSource } from './merge.ts';
+import { cachePolicy, createEntityCache, memoryStore, redisStore, type EntityCache } from './entity-cache.ts';
+import { cacheEventsRoute, consumeCacheEvents } from './cache-events.ts';
 import { createOperationGuard, DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.ts';
 import { createRateLimit, type RateLimitOptions } from './rate-limit.ts';
 import { ideHttpOptions, type IdeOptions } from './ide.ts';
@@ -48,8 +54,11 @@ export function resolveEndpoints(supergraphSdl: string, overrides: ReadonlyMap<s
   return subgraphsOf(supergraphSdl).map(({ name, url }) => ({ name, url: overrides.get(overrideVariable(name)) ?? url }));
 }
 
-/** Per request, on the router: who calls, and the request id and address every subgraph is told. */
-export type RouterContext = RequestInfo;
+/**
+ * Per request, on the router: who calls, and the request id and address every subgraph is told;
+ * `refresh` when the client sent `Cache-Control: no-cache` (the entity cache is refilled, not read).
+ */
+export type RouterContext = RequestInfo & { refresh?: boolean };
 
 export interface RouterOptions {
   supergraphSdl: string;
@@ -89,6 +98,19 @@ export interface RouterOptions {
   /** Serve the storefront's static build at /shop/ (WEB_DIST). Default: not served. */
   storefront?: StorefrontOptions;
   // --- end persisted operations and storefront
+  /** The entity cache (entity-cache.ts): off unless set; in Redis when `redisUrl` is set, else in this process. */
+  entityCache?: EntityCacheOptions;
+}
+
+export interface EntityCacheOptions {
+  /** Entries kept in memory at most (memory store only; default 50 000). */
+  maxEntries?: number;
+  /** Verifies events publishers push to the router's /internal/events (ROUTER_EVENTS_SECRET). */
+  eventsSecret?: string;
+  /** Read invalidating events from these JetStream streams instead (NATS_URL). */
+  natsUrl?: string;
+  /** The streams' prefix, as the services were given it (tests). */
+  streamPrefix?: string;
 }
 
 export const DEFAULT_AUTH: Omit<AuthOptions, 'jwksUrl' | 'publicKey'> = {
@@ -108,7 +130,7 @@ function identityOf(context: Record<string, any> | undefined): Record<string, st
   return identityHeaders(context && 'viewer' in context ? (context as RouterContext) : GATEWAY_REQUEST);
 }
 
-export function createRouter(options: RouterOptions) {
+export function createRouter(options: RouterOptions, redis: Redis | null = null) {
   // The gateway reads this in its constructor; this router never sends usage telemetry to Apollo.
   process.env.APOLLO_TELEMETRY_DISABLED = '1';
   const logger = options.logger ?? createLogger('router', 'warn');
@@ -116,7 +138,15 @@ export function createRouter(options: RouterOptions) {
   const endpoints = new Map(resolveEndpoints(options.supergraphSdl, options.overrides).map((e) => [e.name, e.url]));
   const fetchers = new Map<string, ReturnType<typeof createSubgraphFetcher>>();
   const merge = options.mergeSubgraphFetches ?? true;
-  const guards = merge ? guardedFields(options.supergraphSdl) : undefined;
+  const guards = merge || options.entityCache ? guardedFields(options.supergraphSdl) : undefined;
+  const cache =
+    options.entityCache && guards
+      ? createEntityCache({
+          store: redis ? redisStore(redis) : memoryStore(options.entityCache.maxEntries),
+          policy: cachePolicy(options.supergraphSdl, guards),
+          logger,
+        })
+      : null;
 
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
@@ -150,7 +180,8 @@ export function createRouter(options: RouterOptions) {
         secret,
         identity: identityOf,
         merge,
-        ...(guards ? { guards } : {}),
+        ...(guards && merge ? { guards } : {}),
+        ...(cache ? { cache, refreshes: (context: Record<string, any>) => (context as RouterContext).refresh === true } : {}),
         onUnmerged: (subgraph, fetches, reason) => logger.debug('merged subgraph request re-sent fetch by fetch', { subgraph, fetches, reason }),
         onRefused: (subgraph, status) =>
           logger.error(`${subgraph} refused the router's signature: its signing secret differs from ${signingSecretVariable(subgraph)}`, { subgraph, status }),
@@ -185,6 +216,8 @@ export function createRouter(options: RouterOptions) {
     apollo,
     gateway,
     endpoints,
+    /** The entity cache, when on. */
+    cache,
     /** Each subgraph's circuit breaker, for readiness. */
     health: (): Record<string, SubgraphHealth> => Object.fromEntries([...fetchers].map(([name, fetcher]) => [name, fetcher.health()])),
     /** Closes the pooled connections to subgraphs. */
@@ -232,12 +265,15 @@ function responseHygiene(): ApolloServerPlugin<RouterContext> {
 
 export interface RunningRouter extends RunningServer {
   graphqlUrl: string;
+  /** The entity cache, when on (its counters, for tests and the benchmark). */
+  cache: EntityCache | null;
   stop(): Promise<void>;
 }
 
 export async function startRouter(options: RouterOptions & Partial<Omit<ListenOptions, 'port' | 'host'>> & { host?: string; port?: number }): Promise<RunningRouter> {
   const logger = options.logger ?? createLogger('router', 'warn');
-  const { apollo, gateway, endpoints, health, closeConnections } = createRouter({ ...options, logger });
+  const redis = options.redisUrl ? connectRedis(options.redisUrl, logger) : null;
+  const { apollo, gateway, endpoints, health, closeConnections, cache } = createRouter({ ...options, logger }, redis);
   let apiSchema: GraphQLSchema | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => {
     apiSchema = schema;
@@ -253,8 +289,7 @@ export async function startRouter(options: RouterOptions & Partial<Omit<ListenOp
     ...(accountsUrl && !auth.publicKey ? { jwksUrl: new URL('/.well-known/jwks.json', accountsUrl).href } : {}),
     ...auth,
   });
-  const redis = options.redisUrl ? connectRedis(options.redisUrl, logger) : null;
-  if (redis && !(await redisReady(redis))) logger.warn('Redis is not answering; rate limits are per process until it does');
+  if (redis && !(await redisReady(redis))) logger.warn('Redis is not answering; rate limits are per process (and the entity cache is skipped) until it does');
   const rateLimit = createRateLimit({ userPerMinute: 1_200, ipPerMinute: 600, ...options.rateLimits, redis });
   const guard = createOperationGuard({
     supergraphSdl: options.supergraphSdl,
@@ -267,6 +302,17 @@ export async function startRouter(options: RouterOptions & Partial<Omit<ListenOp
   const ide = ideHttpOptions({ ...options.ide, production: options.production ?? false, logger });
   const routes = { ...ide.routes, ...storefrontRoutes(options.storefront, logger) };
   // --- end persisted operations and storefront
+
+  // --- Entity cache: invalidation by the owners' events (cache-events.ts), counters at /metrics
+  const cacheOptions = options.entityCache;
+  const ownNonces = cache && cacheOptions?.eventsSecret ? memoryNonceStore() : null;
+  const internalRoutes =
+    cache && cacheOptions?.eventsSecret && ownNonces
+      ? { [EVENTS_PATH]: cacheEventsRoute(cache, cacheOptions.eventsSecret, redis ? redisNonceStore(redis, 'commerce:router:nonce:', ownNonces, logger) : ownNonces, logger) }
+      : undefined;
+  const consumer = cache && cacheOptions?.natsUrl ? await consumeCacheEvents({ url: cacheOptions.natsUrl, cache, logger, ...(cacheOptions.streamPrefix ? { streamPrefix: cacheOptions.streamPrefix } : {}) }) : null;
+  if (cache) routes['/metrics'] = (_request, response) => void response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(cache.metrics());
+  // --- end entity cache
 
   const handler = createHttpHandler<RouterContext, RouterContext>({
     apollo,
@@ -281,6 +327,7 @@ export async function startRouter(options: RouterOptions & Partial<Omit<ListenOp
     ...ide,
     // --- end GraphQL IDE
     routes,
+    ...(internalRoutes ? { internalRoutes } : {}),
     // Before Apollo sees a request: who calls, whether they have budget left, and whether the
     // operation is within limits. A refusal here costs no parse, validation, plan or subgraph call.
     prepare: async (request) => {
@@ -298,7 +345,8 @@ export async function startRouter(options: RouterOptions & Partial<Omit<ListenOp
           throw new HttpError(400, code, rejection.message, { extensions });
         }
       }
-      return { viewer, requestId: request.requestId, clientIp: request.clientIp };
+      const refresh = cache !== null && /(^|[\s,])no-cache([\s,]|$)/i.test(String(request.raw.headers['cache-control'] ?? ''));
+      return { viewer, requestId: request.requestId, clientIp: request.clientIp, ...(refresh ? { refresh } : {}) };
     },
     context: async (info) => info,
     // Ready once the supergraph is loaded. A subgraph being down does not make the router unready
@@ -313,9 +361,12 @@ export async function startRouter(options: RouterOptions & Partial<Omit<ListenOp
   return {
     ...running,
     graphqlUrl: `${running.url}/graphql`,
+    cache,
     async stop() {
       await running.close();
       await apollo.stop();
+      await consumer?.stop();
+      ownNonces?.close();
       closeConnections();
       redis?.disconnect();
     },

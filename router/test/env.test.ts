@@ -60,6 +60,18 @@ describe('router configuration', () => {
     expect(loadRouterEnv([], { AUTH_ALGORITHMS: 'ES256, RS256' }).auth.algorithms).toEqual(['ES256', 'RS256']);
   });
 
+  it('turns the entity cache on only with an invalidation source, and refuses it where it would go stale', () => {
+    const secret = 'e'.repeat(40);
+    expect(loadRouterEnv([], {}).entityCache).toBeNull();
+    expect(loadRouterEnv([], { ROUTER_EVENTS_SECRET: secret }).entityCache).toEqual({ maxEntries: 50_000, eventsSecret: secret });
+    expect(loadRouterEnv([], { NATS_URL: 'nats://127.0.0.1:4222', ENTITY_CACHE_MAX_ENTRIES: '1000' }).entityCache).toEqual({ maxEntries: 1_000, natsUrl: 'nats://127.0.0.1:4222' });
+    expect(loadRouterEnv([], { ROUTER_EVENTS_SECRET: secret, ENTITY_CACHE: 'off' }).entityCache).toBeNull();
+    expect(() => loadRouterEnv([], { ENTITY_CACHE: 'on' })).toThrow(/ENTITY_CACHE: on needs an invalidation source: ROUTER_EVENTS_SECRET .* or NATS_URL/);
+    expect(() => loadRouterEnv([], { ROUTER_EVENTS_SECRET: 'short' })).toThrow(/ROUTER_EVENTS_SECRET: must be at least 32 characters/);
+    expect(() => loadRouterEnv([], { ROUTER_EVENTS_SECRET: secret, ROUTER_WORKERS: '2' })).toThrow(/ROUTER_WORKERS: several workers with the entity cache in memory need REDIS_URL/);
+    expect(loadRouterEnv([], { ROUTER_EVENTS_SECRET: secret, ROUTER_WORKERS: '2', REDIS_URL: 'redis://127.0.0.1:6379' }).entityCache).not.toBeNull();
+  });
+
   it('turns introspection off in production unless INTROSPECTION says otherwise', () => {
     expect(loadRouterEnv([], {}).introspection).toBe(true);
     expect(loadRouterEnv([], { NODE_ENV: 'production' }).introspection).toBe(false);

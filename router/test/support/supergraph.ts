@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type Database } from '@commerce/db';
-import { freshTestDatabase, provisionTestServices, type ProvisionedTestServices } from '@commerce/db/testing';
+import { freePort, freshTestDatabase, provisionTestServices, type ProvisionedTestServices } from '@commerce/db/testing';
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -84,6 +84,12 @@ export interface SupergraphOptions {
   natsUrl?: string;
   /** Relay settings for every service (tests of delivery timing). */
   relay?: EventsOptions['relay'];
+  /**
+   * The router's entity cache on, invalidated by the services' events: pushed to the router's
+   * /internal/events (the router then listens on a port chosen up front, so the relays know it),
+   * or read from the JetStream streams with `natsUrl`. `redisUrl` puts it in Redis.
+   */
+  entityCache?: boolean;
 }
 
 export async function startSupergraph(options: SupergraphOptions = {}) {
@@ -94,11 +100,13 @@ export async function startSupergraph(options: SupergraphOptions = {}) {
   const eventEndpoints = new Map<string, string>();
   const streamPrefix = `T${process.pid}_${randomBytes(3).toString('hex')}`.toUpperCase();
   const transports: EventTransport[] = [];
+  const routerPort = options.entityCache ? await freePort() : 0;
+  const routerEvents = options.entityCache && !options.natsUrl ? { url: `http://127.0.0.1:${routerPort}`, secret: randomBytes(32).toString('base64url') } : undefined;
   const eventsFor = async (name: SubgraphName, relay = options.relay): Promise<EventsOptions | undefined> => {
     if (!(name in EVENT_CATALOG) && subscriptionsOf(name).length === 0) return undefined;
     const transport = options.natsUrl
       ? await jetStreamTransport({ url: options.natsUrl, service: name, logger: createLogger(name, 'silent'), maxAttempts: 5, streamPrefix })
-      : httpTransport({ endpoints: eventEndpoints, secrets: eventSecrets, timeoutMs: 5_000 });
+      : httpTransport({ endpoints: eventEndpoints, secrets: eventSecrets, timeoutMs: 5_000, router: routerEvents });
     transports.push(transport);
     return { transport, secret: eventSecrets.get(name)!, relay: { pollMs: 20, retryBaseMs: 50, retryMaxMs: 500, ...relay } };
   };
@@ -159,7 +167,11 @@ export async function startSupergraph(options: SupergraphOptions = {}) {
       ...extra,
       overrides: new Map([...overrides, ...(extra.overrides ?? [])]),
     });
-  const router: RunningRouter = await routerOver();
+  const router: RunningRouter = await routerOver(
+    options.entityCache
+      ? { port: routerPort, entityCache: options.natsUrl ? { natsUrl: options.natsUrl, streamPrefix } : { eventsSecret: routerEvents!.secret } }
+      : {},
+  );
   const closedDatabases = new Set<Database>();
 
   return {

@@ -1,0 +1,290 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { GatewayGraphQLRequest, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { natsServerBinary, privateNatsServer } from '@commerce/service-kit/testing/nats';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cachePolicy, cacheRuleOf, createEntityCache, memoryStore, redisStore, type CacheStore } from '../src/entity-cache.ts';
+import { guardedFields } from '../src/merge.ts';
+import { eventually } from './support/eventually.ts';
+import { startSupergraph } from './support/supergraph.ts';
+
+const SUPERGRAPH = await readFile(fileURLToPath(new URL('../supergraph.graphql', import.meta.url)), 'utf8');
+const policy = cachePolicy(SUPERGRAPH, guardedFields(SUPERGRAPH));
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const PRODUCT = `query ($id: ID!) { product(id: $id) { name priceCents weightGrams stock inStock shippingEstimateCents averageRating reviewCount reviews(first: 2) { rating author { name } } } }`;
+
+describe('what the supergraph declares cacheable', () => {
+  it('an entity fetch of @cacheable fields is cached per type with the shortest lifetime it selects', () => {
+    const rule = cacheRuleOf('query($representations:[_Any!]!){_entities(representations:$representations){...on Product{stock shippingEstimateCents}}}', policy);
+    expect(rule).toMatchObject({ kind: 'entities', lifetimes: new Map([['Product', 60]]) });
+    const reviews = cacheRuleOf('query($representations:[_Any!]!){_entities(representations:$representations){...on Product{averageRating reviews(first:2){rating author{__typename id}}}}}', policy);
+    // Fields under reviews inherit its 120 s (their own 3600 s is longer).
+    expect(reviews).toMatchObject({ kind: 'entities', lifetimes: new Map([['Product', 120]]) });
+  });
+
+  it('nothing guarded by an authorization directive, nothing undeclared, no mutation is ever cached', () => {
+    const entities = (selection: string) => cacheRuleOf(`query($representations:[_Any!]!){_entities(representations:$representations){${selection}}}`, policy);
+    expect(entities('...on User{email}')).toBeNull(); // @ownerOrScope
+    expect(entities('...on User{name orders{id}}')).toBeNull(); // orders: @ownerOrScope, and undeclared
+    expect(entities('...on Product{stock waitlist{email}}')).toBeNull(); // @requiresScope
+    expect(entities('...on Product{stock} ...on User{email}')).toMatchObject({ lifetimes: new Map([['Product', 60]]) });
+    expect(cacheRuleOf('{me{name}}', policy)).toBeNull(); // depends on the caller, not declared
+    expect(cacheRuleOf('{products(first:2){nodes{name}}}', policy)).toBeNull(); // list membership: not declared
+    expect(cacheRuleOf('mutation{restock(productId:"1",quantity:1){product{stock}}}', policy)).toBeNull();
+  });
+
+  it('a root fetch depends on every entity type it selects', () => {
+    expect(cacheRuleOf('query($id:ID!){product(id:$id){__typename id name priceCents}}', policy)).toMatchObject({ kind: 'root', lifetime: 300, tags: ['Product:*'] });
+    expect(cacheRuleOf('query($id:ID!){review(id:$id){rating author{__typename id} product{__typename id}}}', policy)).toMatchObject({
+      kind: 'root',
+      tags: ['Product:*', 'Review:*', 'User:*'],
+    });
+  });
+});
+
+/** A send that answers `_entities` from a table, counting what it was asked for. */
+function fakeSubgraph(table: Record<string, unknown>) {
+  const asked: unknown[][] = [];
+  return {
+    asked,
+    send: async (request: GatewayGraphQLRequest): Promise<GatewayGraphQLResponse> => {
+      const reps = request.variables?.representations as { id: string }[];
+      asked.push(reps.map((r) => r.id));
+      return { data: { _entities: reps.map((r) => table[r.id] ?? null) } };
+    },
+  };
+}
+
+const STOCK_FETCH = {
+  query: 'query($representations:[_Any!]!){_entities(representations:$representations){...on Product{stock}}}',
+  variables: { representations: ['1', '2', '3'].map((id) => ({ __typename: 'Product', id })) },
+};
+
+function storeSuite(name: string, makeStore: () => Promise<{ store: CacheStore; close(): Promise<void> }>) {
+  describe(`the ${name} store`, () => {
+    let store: CacheStore;
+    let close: () => Promise<void>;
+    beforeAll(async () => ({ store, close } = await makeStore()));
+    afterAll(() => close());
+
+    it('answers a repeated entity fetch from the cache and asks the subgraph only for what it lacks', async () => {
+      const cache = createEntityCache({ store, policy });
+      const subgraph = fakeSubgraph({ '1': { stock: 5 }, '2': { stock: 0 }, '3': { stock: 7 }, '4': { stock: 9 } });
+      expect(await cache.fetch('inventory', STOCK_FETCH, subgraph.send)).toEqual({ data: { _entities: [{ stock: 5 }, { stock: 0 }, { stock: 7 }] } });
+      await new Promise((resolve) => setTimeout(resolve, 20)); // writes are not awaited by the fetch
+      const wider = { ...STOCK_FETCH, variables: { representations: ['4', '2', '1'].map((id) => ({ __typename: 'Product', id })) } };
+      expect(await cache.fetch('inventory', wider, subgraph.send)).toEqual({ data: { _entities: [{ stock: 9 }, { stock: 0 }, { stock: 5 }] } });
+      expect(subgraph.asked).toEqual([['1', '2', '3'], ['4']]);
+      expect(cache.stats().lookups.Product).toEqual({ hits: 2, misses: 4 });
+    });
+
+    it('an invalidation that races a fill leaves nothing stale behind', async () => {
+      const cache = createEntityCache({ store, policy });
+      const fetch = { ...STOCK_FETCH, variables: { representations: [{ __typename: 'Product', id: '11' }] } };
+      // The subgraph read stock 5; the change to 4 commits and its event arrives before the answer does.
+      const racing = async (): Promise<GatewayGraphQLResponse> => {
+        await cache.invalidate([{ type: 'Product', id: '11' }]);
+        return { data: { _entities: [{ stock: 5 }] } };
+      };
+      expect(await cache.fetch('inventory', fetch, racing)).toEqual({ data: { _entities: [{ stock: 5 }] } });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const after = fakeSubgraph({ '11': { stock: 4 } });
+      expect(await cache.fetch('inventory', fetch, after.send)).toEqual({ data: { _entities: [{ stock: 4 }] } });
+      expect(after.asked).toEqual([['11']]);
+    });
+
+    it('errors are put back at their entity and nothing that erred or came back null is stored', async () => {
+      const cache = createEntityCache({ store, policy });
+      const ids = ['21', '22', '23'];
+      const fetch = { ...STOCK_FETCH, variables: { representations: ids.map((id) => ({ __typename: 'Product', id })) } };
+      await cache.fetch('inventory', { ...fetch, variables: { representations: [{ __typename: 'Product', id: '21' }] } }, fakeSubgraph({ '21': { stock: 1 } }).send);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const failing = async (request: GatewayGraphQLRequest): Promise<GatewayGraphQLResponse> => {
+        expect((request.variables?.representations as { id: string }[]).map((r) => r.id)).toEqual(['22', '23']);
+        return { data: { _entities: [null, { stock: null }] }, errors: [{ message: 'boom', path: ['_entities', 1, 'stock'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
+      };
+      expect(await cache.fetch('inventory', fetch, failing)).toEqual({
+        data: { _entities: [{ stock: 1 }, null, { stock: null }] },
+        errors: [{ message: 'boom', path: ['_entities', 2, 'stock'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+      });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const later = fakeSubgraph({ '22': { stock: 2 }, '23': { stock: 3 } });
+      await cache.fetch('inventory', fetch, later.send);
+      expect(later.asked).toEqual([['22', '23']]);
+    });
+  });
+}
+
+storeSuite('memory', async () => ({ store: memoryStore(), close: async () => {} }));
+storeSuite('Redis', async () => {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  const prefix = `test:${process.pid}:${Date.now()}:`;
+  return {
+    store: redisStore(redis, prefix),
+    async close() {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    },
+  };
+});
+
+describe('the entity cache in the router, invalidated by events pushed over HTTP', () => {
+  let supergraph: Awaited<ReturnType<typeof startSupergraph>>;
+  beforeAll(async () => {
+    supergraph = await startSupergraph({ entityCache: true });
+  }, 120_000);
+  afterAll(() => supergraph?.close());
+
+  it('a repeated read costs no subgraph request, and its answer is the same', async () => {
+    const first = await supergraph.query(PRODUCT, { id: '2' });
+    expect(first.errors).toBeUndefined();
+    const { result: second, requests } = await supergraph.measure(() => supergraph.query(PRODUCT, { id: '2' }));
+    expect(second).toEqual(first);
+    // Accounts' user names, products' root field, inventory's stock, reviews' ratings: all cached.
+    expect(requests).toEqual({ accounts: 0, products: 0, inventory: 0, reviews: 0, orders: 0 });
+  });
+
+  it('a write is seen by the next read once its event is delivered (restock, price change, new review)', async () => {
+    const admin = { userId: 1 };
+    const before = (await supergraph.query(PRODUCT, { id: '3' })).data!.product;
+    await supergraph.query(PRODUCT, { id: '3' }); // from the cache now
+    const restock = await supergraph.query(`mutation { restock(productId: "3", quantity: 5) { product { stock } } }`, {}, admin);
+    expect(restock.data?.restock.product.stock).toBe(before.stock + 5);
+    const written = performance.now();
+    const fresh = await eventually(
+      () => supergraph.query(PRODUCT, { id: '3' }),
+      (r) => r.data?.product.stock === before.stock + 5,
+    );
+    expect(fresh.data?.product.stock).toBe(before.stock + 5);
+    const staleMs = performance.now() - written;
+
+    await supergraph.query(`mutation { updateProductPrice(id: "3", priceCents: 499) { product { priceCents } } }`, {}, admin);
+    const repriced = await eventually(
+      () => supergraph.query(PRODUCT, { id: '3' }),
+      (r) => r.data?.product.priceCents === 499,
+    );
+    // The shipping estimate depends on the price (@requires): inventory's entry for the old price is not used.
+    expect(repriced.data?.product).toMatchObject({ priceCents: 499, shippingEstimateCents: 499 + 99 * Math.ceil(before.weightGrams / 500) });
+
+    const review = await supergraph.query(`mutation { addReview(input: { productId: "3", rating: 1, body: "cache test" }) { review { id } } }`, {}, { userId: 9 });
+    expect(review.errors).toBeUndefined();
+    const reviewed = await eventually(
+      () => supergraph.query(PRODUCT, { id: '3' }),
+      (r) => r.data?.product.reviewCount === before.reviewCount + 1,
+    );
+    expect(reviewed.data?.product.reviewCount).toBe(before.reviewCount + 1);
+    expect(staleMs).toBeLessThan(5_000);
+  });
+
+  it('a private field is never served to another caller', async () => {
+    const query = `query ($id: ID!) { user(id: $id) { name email } }`;
+    const own = await supergraph.query(query, { id: '4' }, { userId: 4 });
+    expect(own.data?.user).toEqual({ name: expect.any(String), email: 'user4@example.com' });
+    const { result: other, requests } = await supergraph.measure(() => supergraph.query(query, { id: '4' }, { userId: 5 }));
+    expect(other.data?.user.email).toBeNull();
+    expect(other.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(requests.accounts).toBe(1);
+    const anonymous = await supergraph.query(query, { id: '4' });
+    expect(anonymous.data?.user.email).toBeNull();
+  });
+
+  it('Cache-Control: no-cache reads from the subgraphs and refills the cache', async () => {
+    await supergraph.query(PRODUCT, { id: '5' });
+    const { requests } = await supergraph.measure(() =>
+      fetch(supergraph.router.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-cache' },
+        body: JSON.stringify({ query: PRODUCT, variables: { id: '5' } }),
+      }).then((r) => r.json()),
+    );
+    expect(requests.products).toBe(1);
+    expect(requests.inventory).toBe(1);
+  });
+
+  it('counts hits and misses per type at /metrics', async () => {
+    const text = await (await fetch(`${supergraph.router.url}/metrics`)).text();
+    expect(text).toMatch(/commerce_router_cache_lookups_total\{type="Product",result="hit"\} [1-9]/);
+    expect(text).toMatch(/commerce_router_cache_lookups_total\{type="Query",result="miss"\} [1-9]/);
+    expect(text).toMatch(/commerce_router_cache_invalidations_total [1-9]/);
+  });
+
+  it('refuses events not signed with its events secret', async () => {
+    const url = `${supergraph.router.url}/internal/events`;
+    const unsigned = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(unsigned.status).toBe(401);
+    expect(((await unsigned.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('a shared cache in Redis', () => {
+  let supergraph: Awaited<ReturnType<typeof startSupergraph>>;
+  beforeAll(async () => {
+    supergraph = await startSupergraph({ entityCache: true, router: { redisUrl: REDIS_URL } });
+  }, 120_000);
+  afterAll(async () => {
+    await supergraph?.close();
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys('commerce:cache:*');
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('one router fills, another router answers from it', async () => {
+    await supergraph.query(PRODUCT, { id: '6' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await supergraph.startRouter({ redisUrl: REDIS_URL, entityCache: { eventsSecret: 'x'.repeat(40) } });
+    try {
+      const { requests } = await supergraph.measure(() =>
+        fetch(second.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: PRODUCT, variables: { id: '6' } }) }).then((r) => r.json()),
+      );
+      expect(requests).toEqual({ accounts: 0, products: 0, inventory: 0, reviews: 0, orders: 0 });
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('with Redis unreachable the router answers from the subgraphs', async () => {
+    const offline = await supergraph.startRouter({ redisUrl: 'redis://127.0.0.1:1', entityCache: { eventsSecret: 'y'.repeat(40) } });
+    try {
+      const expected = await supergraph.query(PRODUCT, { id: '7' });
+      for (let i = 0; i < 2; i++) {
+        const answer = await fetch(offline.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: PRODUCT, variables: { id: '7' } }) });
+        expect(answer.status).toBe(200);
+        expect(await answer.json()).toEqual({ data: expected.data });
+      }
+      expect(offline.cache?.stats().errors).toBeGreaterThan(0);
+    } finally {
+      await offline.stop();
+    }
+  });
+});
+
+const natsBinary = natsServerBinary();
+describe.skipIf(!natsBinary)('the entity cache invalidated through NATS JetStream', () => {
+  let broker: Awaited<ReturnType<typeof privateNatsServer>>;
+  let supergraph: Awaited<ReturnType<typeof startSupergraph>>;
+  beforeAll(async () => {
+    broker = await privateNatsServer(natsBinary!);
+    supergraph = await startSupergraph({ entityCache: true, natsUrl: broker.url });
+  }, 120_000);
+  afterAll(async () => {
+    await supergraph?.close();
+    await broker?.close();
+  });
+
+  it('a restock is seen by the next read once the stream delivers it', async () => {
+    const before = (await supergraph.query(PRODUCT, { id: '8' })).data!.product;
+    const { requests } = await supergraph.measure(() => supergraph.query(PRODUCT, { id: '8' }));
+    expect(requests.inventory).toBe(0);
+    await supergraph.query(`mutation { restock(productId: "8", quantity: 2) { product { stock } } }`, {}, { userId: 1 });
+    const fresh = await eventually(
+      () => supergraph.query(PRODUCT, { id: '8' }),
+      (r) => r.data?.product.stock === before.stock + 2,
+    );
+    expect(fresh.data?.product.stock).toBe(before.stock + 2);
+  });
+});
