@@ -134,8 +134,9 @@ describe.skipIf(Boolean(skipReason))(`events over JetStream (TEST_NATS_URL${skip
   afterAll(async () => {
     await pair?.stop();
     // Only this run's streams: a deployment's COMMERCE_* streams on the same server are never touched.
+    // Reviews publishes too (ReviewAdded), so its transport made its own stream.
     const deleted = await deleteStreams(natsUrl!, prefix);
-    expect(deleted).toEqual([stream]);
+    expect(deleted.sort()).toEqual([stream, streamName('reviews', prefix)].sort());
   });
 
   it('carries the outbox to the subscriber, each event once and in order per aggregate', async () => {
