@@ -25,8 +25,11 @@ const CASES: [event: string, payload: unknown, changed: { type: string; id: stri
   ['products.ProductCreated', product(7), [{ type: 'Product', id: '7' }]],
   ['products.ProductPriceChanged', { ...product(7), previousPriceCents: 300 }, [{ type: 'Product', id: '7' }]],
   ['products.ProductSnapshot', product(8), [{ type: 'Product', id: '8' }]],
-  ['orders.OrderPlaced', { orderId: 1, userId: 2, items }, []],
-  ['orders.OrderCancelled', { orderId: 1, userId: 2 }, []],
+  // The order, and its customer's list of orders.
+  ['orders.OrderPlaced', { orderId: 1, userId: 2, items }, [{ type: 'Order', id: '1' }, { type: 'User', id: '2' }]],
+  ['orders.OrderCancelled', { orderId: 1, userId: 2 }, [{ type: 'Order', id: '1' }, { type: 'User', id: '2' }]],
+  ['orders.OrderStatusChanged', { orderId: 1, userId: 2, status: 'CONFIRMED' }, [{ type: 'Order', id: '1' }, { type: 'User', id: '2' }]],
+  ['orders.OrderStatusChanged', { orderId: 3, userId: 4, status: 'REJECTED', reason: 'INSUFFICIENT_STOCK: product 3 has 0 left, 1 asked' }, [{ type: 'Order', id: '3' }, { type: 'User', id: '4' }]],
   // Each product once, however many lines of the order it is on.
   ['inventory.StockReserved', { orderId: 1, items }, [{ type: 'Product', id: '3' }, { type: 'Product', id: '5' }]],
   ['inventory.StockRejected', { orderId: 1, reason: 'INSUFFICIENT_STOCK', productId: 3, message: 'product 3 has 0 left, 1 asked' }, []],
@@ -59,6 +62,9 @@ describe('cacheInvalidatingEvents', () => {
         'products.ProductCreated',
         'products.ProductPriceChanged',
         'products.ProductSnapshot',
+        'orders.OrderPlaced',
+        'orders.OrderCancelled',
+        'orders.OrderStatusChanged',
         'inventory.StockReserved',
         'inventory.StockReleased',
         'inventory.StockChanged',
@@ -76,6 +82,10 @@ describe('the new contracts', () => {
     ['reviews', 'ReviewAdded', { reviewId: 1, productId: 4, authorId: 2, rating: 6 }, 'rating'],
     ['reviews', 'ReviewAdded', { reviewId: 1, productId: 4, authorId: 0, rating: 3 }, 'authorId'],
     ['reviews', 'ReviewAdded', { reviewId: 1, productId: 4, authorId: 2, rating: 3, body: 'no bodies' }, 'body'],
+    ['orders', 'OrderStatusChanged', { orderId: 1, userId: 2, status: 'PENDING' }, 'status'],
+    ['orders', 'OrderStatusChanged', { orderId: 1, status: 'CONFIRMED' }, 'userId'],
+    ['orders', 'OrderStatusChanged', { orderId: 1, userId: 2, status: 'REJECTED', reason: '' }, 'reason'],
+    ['orders', 'OrderStatusChanged', { orderId: 1, userId: 2, status: 'CONFIRMED', items: [] }, 'items'],
   ])('refuse %s.%s %j (%s)', (source, type, payload, field) => {
     const check = checkEnvelope({ id: randomUUID(), source, type, version: 1, aggregate: 'x', sequence: 1, occurredAt: new Date().toISOString(), payload });
     expect(check.ok).toBe(false);

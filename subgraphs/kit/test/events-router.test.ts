@@ -74,7 +74,8 @@ describe('ROUTER_URL and ROUTER_EVENTS_SECRET', () => {
     expect(transport.destinations('reviews', 'ReviewAdded')).toEqual(['router']);
     expect(transport.destinations('products', 'ProductPriceChanged')).toEqual(['orders', 'router']);
     expect(transport.destinations('inventory', 'StockRejected')).toEqual(['orders']);
-    expect(transport.destinations('orders', 'OrderPlaced')).toEqual(['inventory']);
+    expect(transport.destinations('orders', 'OrderPlaced')).toEqual(['inventory', 'router']);
+    expect(transport.destinations('orders', 'OrderStatusChanged')).toEqual(['router']);
   });
 
   it('neither set (or set empty): no router destination, as before', () => {

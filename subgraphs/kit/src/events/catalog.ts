@@ -38,6 +38,8 @@ const entity = (type: string, id: number): EntityRef => ({ type, id: String(id) 
 const theProduct = ({ productId }: { productId: number }) => [entity('Product', productId)];
 /** Every product of an order's items (their stock moved). */
 const itsProducts = ({ items }: { items: readonly { productId: number }[] }) => items.map((item) => entity('Product', item.productId));
+/** The order an event is about, and its customer (whose list of orders shows it). */
+const theOrder = ({ orderId, userId }: { orderId: number; userId: number }) => [entity('Order', orderId), entity('User', userId)];
 
 export const EVENT_CATALOG = {
   products: {
@@ -55,9 +57,32 @@ export const EVENT_CATALOG = {
     OrderPlaced: {
       subscribers: ['inventory'],
       versions: { 1: z.object({ orderId: id, userId: id, items: z.array(orderItem).min(1).max(50) }).strict() },
+      changes: theOrder,
     },
     /** Compensation: release whatever is reserved for this order. */
-    OrderCancelled: { subscribers: ['inventory'], versions: { 1: z.object({ orderId: id, userId: id }).strict() } },
+    OrderCancelled: { subscribers: ['inventory'], versions: { 1: z.object({ orderId: id, userId: id }).strict() }, changes: theOrder },
+    /**
+     * An order settled without a request of its own: inventory's answer applied (CONFIRMED, or
+     * REJECTED with the reason orders stores), or rejected at once by placeOrder (a product not in
+     * the catalogue, so no OrderPlaced). Written in the transaction that changes the status, only
+     * when it changed: for the router's entity cache (which cannot act on StockReserved itself: it
+     * would race orders applying it). Cancelling announces itself with OrderCancelled.
+     */
+    OrderStatusChanged: {
+      subscribers: [],
+      versions: {
+        1: z
+          .object({
+            orderId: id,
+            userId: id,
+            status: z.enum(['CONFIRMED', 'REJECTED', 'CANCELLED']),
+            /** Why, when REJECTED (orders' `reason`); absent otherwise. */
+            reason: z.string().min(1).max(1000).optional(),
+          })
+          .strict(),
+      },
+      changes: theOrder,
+    },
   },
   inventory: {
     StockReserved: {
