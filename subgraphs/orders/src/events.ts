@@ -1,4 +1,4 @@
-import { PoisonEvent, type EventEnvelope, type EventHandlers, type EventPayload, type EventSource, type EventType, type SqlClient } from '@commerce/service-kit';
+import { PoisonEvent, publishEvent, type EventEnvelope, type EventHandlers, type EventPayload, type EventSource, type EventType, type SqlClient } from '@commerce/service-kit';
 
 /**
  * What orders does with the events it subscribes to. Each handler runs in the inbox's transaction
@@ -12,21 +12,22 @@ export const eventHandlers: EventHandlers = {
   // when OrderCancelled reaches it, which is always after the OrderPlaced it answers here.
   'inventory.StockReserved': async (tx, event) => {
     const { orderId } = v1(event, 'inventory', 'StockReserved');
-    const changed = await tx.$executeRawUnsafe(
-      `UPDATE orders SET status = 'CONFIRMED', updated_at = now() WHERE id = $1 AND status = 'PENDING'`,
+    const moved = await tx.$queryRawUnsafe<Settled[]>(
+      `UPDATE orders SET status = 'CONFIRMED', updated_at = now() WHERE id = $1 AND status = 'PENDING' RETURNING user_id AS "userId"`,
       orderId,
     );
-    if (changed === 0) await requireOrder(tx, orderId, event);
+    await settled(tx, orderId, moved, 'CONFIRMED', event);
   },
 
   'inventory.StockRejected': async (tx, event) => {
     const { orderId, reason, message } = v1(event, 'inventory', 'StockRejected');
-    const changed = await tx.$executeRawUnsafe(
-      `UPDATE orders SET status = 'REJECTED', rejection_reason = $2, updated_at = now() WHERE id = $1 AND status = 'PENDING'`,
+    const moved = await tx.$queryRawUnsafe<Settled[]>(
+      `UPDATE orders SET status = 'REJECTED', rejection_reason = $2, updated_at = now() WHERE id = $1 AND status = 'PENDING'
+       RETURNING user_id AS "userId", rejection_reason AS reason`,
       orderId,
       `${reason}: ${message}`,
     );
-    if (changed === 0) await requireOrder(tx, orderId, event);
+    await settled(tx, orderId, moved, 'REJECTED', event);
   },
 
   'products.ProductCreated': async (tx, event) => replicate(tx, v1(event, 'products', 'ProductCreated')),
@@ -48,6 +49,25 @@ async function replicate(tx: SqlClient, product: { productId: number; priceCents
     product.priceCents,
     product.revision,
   );
+}
+
+/** What a status UPDATE ... RETURNING gives back when it moved the order (no row: it did not). */
+type Settled = { userId: number; reason?: string };
+
+/**
+ * After inventory's answer: when it moved the order, OrderStatusChanged in the same transaction
+ * (the router's entity cache drops the order and its customer's list of orders); when it did not
+ * (settled or cancelled already), nothing is published, and an order orders never had is parked.
+ */
+async function settled(tx: SqlClient, orderId: number, moved: Settled[], status: 'CONFIRMED' | 'REJECTED', event: EventEnvelope): Promise<void> {
+  const [row] = moved;
+  if (!row) return requireOrder(tx, orderId, event);
+  await publishEvent(tx, {
+    source: 'orders',
+    type: 'OrderStatusChanged',
+    aggregate: `order:${orderId}`,
+    payload: { orderId, userId: row.userId, status, ...(row.reason ? { reason: row.reason } : {}) },
+  });
 }
 
 /** Inventory only answers orders that orders placed: one it never had means a bug, for an operator. */

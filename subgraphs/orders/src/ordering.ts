@@ -6,12 +6,13 @@ import type { Order, PrismaClient } from './generated/prisma/client.ts';
 /**
  * The order flow's orders side. An order is placed PENDING together with an OrderPlaced event (one
  * transaction, the outbox); inventory answers StockReserved (→ CONFIRMED) or StockRejected
- * (→ REJECTED, see events.ts). Cancelling publishes OrderCancelled, inventory's compensation.
+ * (→ REJECTED, see events.ts), each applied with OrderStatusChanged (for the router's entity
+ * cache). Cancelling publishes OrderCancelled, inventory's compensation.
  *
  *   placeOrder ─▶ PENDING ──StockReserved──▶ CONFIRMED
  *        │           │  └───StockRejected──▶ REJECTED (reason)
  *        │           └──cancelOrder──▶ CANCELLED ◀──cancelOrder── CONFIRMED
- *        └─ a product not in the replica ─▶ REJECTED at once (no event: nothing to reserve)
+ *        └─ a product not in the replica ─▶ REJECTED at once (OrderStatusChanged only: nothing to reserve)
  */
 
 export const ORDER_LIMITS = {
@@ -98,13 +99,21 @@ export async function placeOrder(db: PrismaClient, userId: number, request: Plac
         },
       });
       // Inventory is asked to reserve only what could be priced; an order rejected here never
-      // reaches it (there is nothing to reserve, and so nothing to release).
+      // reaches it (there is nothing to reserve, and so nothing to release). It is still a new
+      // order in its customer's list: OrderStatusChanged tells the router's entity cache.
       if (!unknown) {
         await publishEvent(tx, {
           source: 'orders',
           type: 'OrderPlaced',
           aggregate: `order:${created.id}`,
           payload: { orderId: created.id, userId, items: request.items },
+        });
+      } else {
+        await publishEvent(tx, {
+          source: 'orders',
+          type: 'OrderStatusChanged',
+          aggregate: `order:${created.id}`,
+          payload: { orderId: created.id, userId, status: 'REJECTED', reason: unknownProductReason(unknown.productId) },
         });
       }
       return created;

@@ -179,8 +179,7 @@ describe('placeOrder', () => {
     expect(order.items[0]).toEqual({ product: { id: '21' }, quantity: 100, unitPriceCents: seedProductPriceCents(21) });
   });
 
-  it('rejects an order with a product the catalogue does not have at once, with the reason and no event', async () => {
-    const events = (await outbox()).length;
+  it('rejects an order with a product the catalogue does not have at once, with the reason and no event for inventory', async () => {
     const order = await placed(69, [{ productId: '2', quantity: 1 }, { productId: '999', quantity: 2 }]);
     expect(order).toMatchObject({
       status: 'REJECTED',
@@ -191,7 +190,14 @@ describe('placeOrder', () => {
         { product: { id: '999' }, quantity: 2, unitPriceCents: 0 },
       ],
     });
-    expect(await outbox()).toHaveLength(events);
+    // No OrderPlaced (nothing to reserve); only the router's entity cache hears of the new order.
+    expect(await outbox(`order:${order.id}`)).toEqual([
+      {
+        type: 'OrderStatusChanged',
+        aggregate: `order:${order.id}`,
+        payload: { orderId: Number(order.id), userId: 69, status: 'REJECTED', reason: 'UNKNOWN_PRODUCT: product 999 is not in the catalogue' },
+      },
+    ]);
   });
 
   it('refuses an order whose total would not fit in totalCents', async () => {
@@ -256,6 +262,65 @@ describe('inventory’s answers', () => {
     expect(await deliver(reserved(Number(refused.id), [{ productId: 17, quantity: 1 }]))).toEqual({ outcome: 'handled' });
     const row = await harness.client.order.findUniqueOrThrow({ where: { id: Number(refused.id) } });
     expect([row.status, row.rejectionReason]).toEqual(['REJECTED', 'UNKNOWN_PRODUCT: product 17 is not in the catalogue']);
+  });
+
+  it('publishes OrderStatusChanged CONFIRMED with the move on StockReserved, once, and nothing when the answer moves nothing', async () => {
+    const order = await placed(86, [{ productId: '25', quantity: 1 }]);
+    const event = reserved(Number(order.id), [{ productId: 25, quantity: 1 }]);
+    expect(await deliver(event)).toEqual({ outcome: 'handled' });
+    const confirmed = { type: 'OrderStatusChanged', aggregate: `order:${order.id}`, payload: { orderId: Number(order.id), userId: 86, status: 'CONFIRMED' } };
+    expect(await outbox(`order:${order.id}`)).toEqual([expect.objectContaining({ type: 'OrderPlaced' }), confirmed]);
+    // Redelivered, under the same id or a new one, or contradicted by a late rejection: no move, no event.
+    await deliver(event);
+    await deliver(reserved(Number(order.id), [{ productId: 25, quantity: 1 }]));
+    await deliver(rejected(Number(order.id), 25, 'product 25 has 0 left, 1 asked'));
+    expect(await outbox(`order:${order.id}`)).toEqual([expect.objectContaining({ type: 'OrderPlaced' }), confirmed]);
+  });
+
+  it('publishes OrderStatusChanged REJECTED with the reason orders stores on StockRejected, once', async () => {
+    const order = await placed(87, [{ productId: '26', quantity: 9 }]);
+    expect(await deliver(rejected(Number(order.id), 26, 'product 26 has 1 left, 9 asked'))).toEqual({ outcome: 'handled' });
+    await deliver(rejected(Number(order.id), 26, 'product 26 has 0 left, 9 asked'));
+    await deliver(reserved(Number(order.id), [{ productId: 26, quantity: 9 }]));
+    expect(await outbox(`order:${order.id}`)).toEqual([
+      expect.objectContaining({ type: 'OrderPlaced' }),
+      {
+        type: 'OrderStatusChanged',
+        aggregate: `order:${order.id}`,
+        payload: { orderId: Number(order.id), userId: 87, status: 'REJECTED', reason: 'INSUFFICIENT_STOCK: product 26 has 1 left, 9 asked' },
+      },
+    ]);
+  });
+
+  it('publishes nothing for a late StockReserved or StockRejected about a cancelled order', async () => {
+    const order = await placed(88, [{ productId: '27', quantity: 1 }]);
+    await cancel(order.id, asUser(88));
+    const events = (await outbox()).length;
+    expect(await deliver(reserved(Number(order.id), [{ productId: 27, quantity: 1 }]))).toEqual({ outcome: 'handled' });
+    expect(await deliver(rejected(Number(order.id), 27, 'product 27 has 0 left, 1 asked'))).toEqual({ outcome: 'handled' });
+    expect(await statusOf(order.id)).toBe('CANCELLED');
+    expect(await outbox()).toHaveLength(events);
+    expect((await outbox(`order:${order.id}`)).map((row) => row.type)).toEqual(['OrderPlaced', 'OrderCancelled']);
+  });
+
+  it('moves the status and writes OrderStatusChanged in one transaction: neither when the event cannot be written, both once it can', async () => {
+    const order = await placed(89, [{ productId: '28', quantity: 1 }]);
+    const event = reserved(Number(order.id), [{ productId: 28, quantity: 1 }]);
+    // The outbox refuses every insert: the handler fails after its UPDATE, and the UPDATE goes with it.
+    await harness.client.$executeRawUnsafe(`CREATE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'outbox unavailable'; END $$`);
+    await harness.client.$executeRawUnsafe(`CREATE TRIGGER refuse_events BEFORE INSERT ON outbox_events FOR EACH ROW EXECUTE FUNCTION refuse_events()`);
+    try {
+      expect(await deliver(event)).toEqual({ outcome: 'retry', error: expect.stringContaining('outbox unavailable') });
+      expect(await statusOf(order.id)).toBe('PENDING');
+      expect((await outbox(`order:${order.id}`)).map((row) => row.type)).toEqual(['OrderPlaced']);
+    } finally {
+      await harness.client.$executeRawUnsafe('DROP TRIGGER refuse_events ON outbox_events');
+      await harness.client.$executeRawUnsafe('DROP FUNCTION refuse_events()');
+    }
+    // The retry (same event id: the failed attempt left no inbox row) does both.
+    expect(await deliver(event)).toEqual({ outcome: 'handled' });
+    expect(await statusOf(order.id)).toBe('CONFIRMED');
+    expect((await outbox(`order:${order.id}`)).map((row) => row.type)).toEqual(['OrderPlaced', 'OrderStatusChanged']);
   });
 
   it('parks an answer about an order orders never placed', async () => {

@@ -1,6 +1,7 @@
 import type { Database } from '@commerce/db';
 import { postgresAdminUrl } from '@commerce/db/testing';
-import { seedProductPriceCents } from '@commerce/service-kit';
+import { randomUUID } from 'node:crypto';
+import { createReceiver, seedProductPriceCents, type EventClient } from '@commerce/service-kit';
 import { asUser, errorCodes, postgresSubgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
@@ -59,5 +60,23 @@ describe.skipIf(!postgresAdminUrl)('orders on PostgreSQL', () => {
     expect(results.flatMap(errorCodes)).toEqual([]);
     expect(results.map((result) => result.data?.cancelOrder.order.status)).toEqual(Array(20).fill('CANCELLED'));
     expect(await events(`order:${id}`)).toEqual([{ type: 'OrderPlaced' }, { type: 'OrderCancelled' }]);
+  });
+
+  it('publishes one OrderStatusChanged for 10 concurrent StockReserved answers about one order (the conditional update decides)', async () => {
+    const placed = await place(93, 'pg-settle', [{ productId: '6', quantity: 1 }]);
+    const orderId = Number(placed.data?.placeOrder.order.id);
+    const receive = createReceiver(client as unknown as EventClient, orders.eventHandlers!);
+    // Ten deliveries under ten event ids (a publisher that published twice): the inbox cannot tell them apart.
+    const receipts = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        receive(
+          { id: randomUUID(), source: 'inventory', type: 'StockReserved', version: 1, aggregate: `order:${orderId}`, sequence: i + 1, occurredAt: new Date().toISOString(), payload: { orderId, items: [{ productId: 6, quantity: 1 }] } },
+          { attempt: 1, maxAttempts: 5 },
+        ),
+      ),
+    );
+    expect(receipts).toEqual(Array(10).fill({ outcome: 'handled' }));
+    expect((await client.order.findUniqueOrThrow({ where: { id: orderId } })).status).toBe('CONFIRMED');
+    expect(await events(`order:${orderId}`)).toEqual([{ type: 'OrderPlaced' }, { type: 'OrderStatusChanged' }]);
   });
 });
