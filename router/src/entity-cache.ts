@@ -69,8 +69,8 @@ export function cachePolicy(supergraphSdl: string, guards: GuardedFields): Cache
 
 /** How one fetch text is cached, decided once per text. */
 export type CacheRule =
-  | { kind: 'entities'; hash: string; lifetimes: Map<string, number> }
-  | { kind: 'root'; hash: string; lifetime: number; tags: string[] };
+  | { kind: 'entities'; hash: string; lifetimes: Map<string, number>; private: boolean }
+  | { kind: 'root'; hash: string; lifetime: number; tags: string[]; private: boolean };
 
 /**
  * The cache rule of a fetch, or null when it must not be cached: a mutation, directives at the
@@ -115,15 +115,17 @@ export function cacheRuleOf(query: string, policy: CachePolicy): CacheRule | nul
       return true;
     };
     if (!collect(first.selectionSet.selections, new Set())) return null;
+    let guarded = false;
     for (const [type, selections] of byType) {
       const walk = walkSelections(selections, type, undefined, policy, fragments, new Set());
       if (walk.lifetime > 0) lifetimes.set(type, walk.lifetime);
+      guarded ||= walk.lifetime > 0 && walk.guarded;
     }
-    return lifetimes.size > 0 ? { kind: 'entities', hash, lifetimes } : null;
+    return lifetimes.size > 0 ? { kind: 'entities', hash, lifetimes, private: guarded } : null;
   }
   const walk = walkSelections(roots, 'Query', undefined, policy, fragments, new Set());
   if (walk.lifetime <= 0) return null;
-  return { kind: 'root', hash, lifetime: walk.lifetime, tags: [...walk.types].sort().map((type) => `${type}:*`) };
+  return { kind: 'root', hash, lifetime: walk.lifetime, tags: [...walk.types].sort().map((type) => `${type}:*`), private: walk.guarded };
 }
 
 interface Walk {
@@ -131,6 +133,8 @@ interface Walk {
   lifetime: number;
   /** The entity types met, for root entries' tags. */
   types: Set<string>;
+  /** Whether a field behind an authorization directive is selected: the entry is then the caller's own. */
+  guarded: boolean;
 }
 
 function walkSelections(
@@ -144,14 +148,15 @@ function walkSelections(
   const { fieldTypes, implementations, rules } = policy.guards;
   const types = new Set<string>(policy.entityTypes.has(type) ? [type] : []);
   let lifetime = Infinity;
-  const fail = (): Walk => ({ lifetime: 0, types });
+  let guarded = false;
+  const fail = (): Walk => ({ lifetime: 0, types, guarded });
   for (const selection of selections) {
     let inner: Walk;
     if (selection.kind === Kind.FIELD) {
       const name = selection.name.value;
       if (name === '__typename') continue;
       const concrete = implementations.get(type) ?? [type];
-      if (concrete.some((t) => rules.has(`${t}.${name}`))) return fail();
+      if (concrete.some((t) => rules.has(`${t}.${name}`))) guarded = true;
       const own = concrete.map((t) => policy.lifetimes.get(`${t}.${name}`));
       // An abstract type's field is as cacheable as its least cacheable implementation.
       const declared = own.every((l) => l !== undefined) ? Math.min(...(own as number[])) : undefined;
@@ -171,9 +176,10 @@ function walkSelections(
     }
     if (inner.lifetime <= 0) return fail();
     lifetime = Math.min(lifetime, inner.lifetime);
+    guarded ||= inner.guarded;
     for (const t of inner.types) types.add(t);
   }
-  return { lifetime: lifetime === Infinity ? MAX_AGE_SECONDS : lifetime, types };
+  return { lifetime: lifetime === Infinity ? MAX_AGE_SECONDS : lifetime, types, guarded };
 }
 
 /** Where entries and tag versions live: this process's memory, or Redis shared by every router replica. */
@@ -326,10 +332,10 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
     return stored.v.length === versions.length && stored.v.every((v, i) => v === versions[i]) ? stored : null;
   };
 
-  async function entities(subgraph: string, rule: Extract<CacheRule, { kind: 'entities' }>, request: Request, send: Send, refresh: boolean) {
+  async function entities(subgraph: string, rule: Extract<CacheRule, { kind: 'entities' }>, request: Request, send: Send, refresh: boolean, caller: string) {
     const { representations, ...rest } = request.variables ?? {};
     if (!Array.isArray(representations)) return send(request);
-    const scope = `e:${subgraph}:${rule.hash}:${JSON.stringify(rest)}:`;
+    const scope = `e:${subgraph}:${rule.hash}:${rule.private ? `${caller}:` : ''}${JSON.stringify(rest)}:`;
     // The cacheable representations: a type the fetch may cache and an id to invalidate it by.
     const slots: { index: number; type: string; key: string; tag: string; ttl: number }[] = [];
     representations.forEach((rep: unknown, index) => {
@@ -391,8 +397,8 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
     return { ...response, data: { ...response.data, _entities: merged }, ...(errors.length > 0 ? { errors } : {}) } as GatewayGraphQLResponse;
   }
 
-  async function root(subgraph: string, rule: Extract<CacheRule, { kind: 'root' }>, request: Request, send: Send, refresh: boolean) {
-    const key = `r:${subgraph}:${rule.hash}:${JSON.stringify(request.variables ?? {})}`;
+  async function root(subgraph: string, rule: Extract<CacheRule, { kind: 'root' }>, request: Request, send: Send, refresh: boolean, caller: string) {
+    const key = `r:${subgraph}:${rule.hash}:${rule.private ? `${caller}:` : ''}${JSON.stringify(request.variables ?? {})}`;
     const type = `Query`;
     const found = await read([key], rule.tags);
     const stored = found && !refresh ? fresh(found.entries[0], found.versions) : null;
@@ -409,13 +415,14 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
     storeKind: store.kind,
     /**
      * One fetch through the cache: answered from it, sent for what it lacks, or sent as it is when
-     * it may not be cached. `refresh` (a client's `Cache-Control: no-cache`) skips reading but
-     * stores the fresh answer.
+     * it may not be cached. `caller` names who calls (user id and scopes, as the subgraph is told):
+     * a fetch selecting a guarded field is cached under it, for that caller alone. `refresh` (a
+     * client's `Cache-Control: no-cache`) skips reading but stores the fresh answer.
      */
-    fetch(subgraph: string, request: Request, send: Send, refresh = false): Promise<GatewayGraphQLResponse> {
+    fetch(subgraph: string, request: Request, send: Send, { caller, refresh = false }: { caller: string; refresh?: boolean }): Promise<GatewayGraphQLResponse> {
       const rule = request.query ? ruleOf(request.query) : null;
       if (!rule) return send(request);
-      return rule.kind === 'entities' ? entities(subgraph, rule, request, send, refresh) : root(subgraph, rule, request, send, refresh);
+      return rule.kind === 'entities' ? entities(subgraph, rule, request, send, refresh, caller) : root(subgraph, rule, request, send, refresh, caller);
     },
     /** Makes what is cached about these entities stale (their own entries, and root entries of their types). */
     async invalidate(refs: readonly EntityRef[]): Promise<void> {

@@ -357,7 +357,9 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
     const cache = this.options.cache;
     if (cache && isIncoming(options) && !request.http) {
       const refresh = this.options.refreshes?.(options.context) ?? false;
-      return cache.fetch(this.name, request, (part) => this.route(part, headers, identity, options), refresh);
+      // Who calls, as the subgraph is told: what a guarded field answers depends on nothing else.
+      const caller = JSON.stringify([identity[IDENTITY_HEADERS.userId] ?? null, identity[IDENTITY_HEADERS.scopes] ?? null]);
+      return cache.fetch(this.name, request, (part) => this.route(part, headers, identity, options), { caller, refresh });
     }
     return this.route(request, headers, identity, options);
   }

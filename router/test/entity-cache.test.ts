@@ -24,18 +24,20 @@ describe('what the supergraph declares cacheable', () => {
     expect(reviews).toMatchObject({ kind: 'entities', lifetimes: new Map([['Product', 120]]) });
   });
 
-  it('nothing guarded by an authorization directive, nothing undeclared, no mutation is ever cached', () => {
+  it('nothing undeclared and no mutation is cached; what is behind an authorization directive is cached per caller', () => {
     const entities = (selection: string) => cacheRuleOf(`query($representations:[_Any!]!){_entities(representations:$representations){${selection}}}`, policy);
-    expect(entities('...on User{email}')).toBeNull(); // @ownerOrScope
-    expect(entities('...on User{name orders{id}}')).toBeNull(); // orders: @ownerOrScope, and undeclared
-    expect(entities('...on Product{stock waitlist{email}}')).toBeNull(); // @requiresScope
-    expect(entities('...on Product{stock} ...on User{email}')).toMatchObject({ lifetimes: new Map([['Product', 60]]) });
-    expect(cacheRuleOf('{me{name}}', policy)).toBeNull(); // depends on the caller, not declared
-    expect(cacheRuleOf('{products(first:2){nodes{name}}}', policy)).toBeNull(); // list membership: not declared
+    expect(entities('...on User{email}')).toBeNull(); // @ownerOrScope, not declared
+    expect(entities('...on Product{stock waitlist{email}}')).toBeNull(); // @requiresScope, not declared
+    expect(entities('...on Product{stock} ...on User{email}')).toMatchObject({ lifetimes: new Map([['Product', 60]]), private: false });
+    expect(cacheRuleOf('{me{name}}', policy)).toBeNull(); // depends on the caller without a directive: never declared
     expect(cacheRuleOf('mutation{restock(productId:"1",quantity:1){product{stock}}}', policy)).toBeNull();
+    // email inherits user's lifetime; it is guarded, so the entry is the caller's own.
+    expect(cacheRuleOf('query($id:ID!){user(id:$id){name email}}', policy)).toMatchObject({ kind: 'root', lifetime: 3600, private: true });
+    expect(cacheRuleOf('query($id:ID!){user(id:$id){name}}', policy)).toMatchObject({ kind: 'root', private: false });
   });
 
-  it('a root fetch depends on every entity type it selects', () => {
+  it('a root fetch depends on every entity type it selects (a page of products on every product)', () => {
+    expect(cacheRuleOf('{products(first:2){nodes{name}}}', policy)).toMatchObject({ kind: 'root', lifetime: 60, tags: ['Product:*'] });
     expect(cacheRuleOf('query($id:ID!){product(id:$id){__typename id name priceCents}}', policy)).toMatchObject({ kind: 'root', lifetime: 300, tags: ['Product:*'] });
     expect(cacheRuleOf('query($id:ID!){review(id:$id){rating author{__typename id} product{__typename id}}}', policy)).toMatchObject({
       kind: 'root',
@@ -57,6 +59,9 @@ function fakeSubgraph(table: Record<string, unknown>) {
   };
 }
 
+/** An anonymous caller (the fetches here select nothing guarded). */
+const ANYONE = { caller: '[null,null]' };
+
 const STOCK_FETCH = {
   query: 'query($representations:[_Any!]!){_entities(representations:$representations){...on Product{stock}}}',
   variables: { representations: ['1', '2', '3'].map((id) => ({ __typename: 'Product', id })) },
@@ -72,10 +77,10 @@ function storeSuite(name: string, makeStore: () => Promise<{ store: CacheStore; 
     it('answers a repeated entity fetch from the cache and asks the subgraph only for what it lacks', async () => {
       const cache = createEntityCache({ store, policy });
       const subgraph = fakeSubgraph({ '1': { stock: 5 }, '2': { stock: 0 }, '3': { stock: 7 }, '4': { stock: 9 } });
-      expect(await cache.fetch('inventory', STOCK_FETCH, subgraph.send)).toEqual({ data: { _entities: [{ stock: 5 }, { stock: 0 }, { stock: 7 }] } });
+      expect(await cache.fetch('inventory', STOCK_FETCH, subgraph.send, ANYONE)).toEqual({ data: { _entities: [{ stock: 5 }, { stock: 0 }, { stock: 7 }] } });
       await new Promise((resolve) => setTimeout(resolve, 20)); // writes are not awaited by the fetch
       const wider = { ...STOCK_FETCH, variables: { representations: ['4', '2', '1'].map((id) => ({ __typename: 'Product', id })) } };
-      expect(await cache.fetch('inventory', wider, subgraph.send)).toEqual({ data: { _entities: [{ stock: 9 }, { stock: 0 }, { stock: 5 }] } });
+      expect(await cache.fetch('inventory', wider, subgraph.send, ANYONE)).toEqual({ data: { _entities: [{ stock: 9 }, { stock: 0 }, { stock: 5 }] } });
       expect(subgraph.asked).toEqual([['1', '2', '3'], ['4']]);
       expect(cache.stats().lookups.Product).toEqual({ hits: 2, misses: 4 });
     });
@@ -88,10 +93,10 @@ function storeSuite(name: string, makeStore: () => Promise<{ store: CacheStore; 
         await cache.invalidate([{ type: 'Product', id: '11' }]);
         return { data: { _entities: [{ stock: 5 }] } };
       };
-      expect(await cache.fetch('inventory', fetch, racing)).toEqual({ data: { _entities: [{ stock: 5 }] } });
+      expect(await cache.fetch('inventory', fetch, racing, ANYONE)).toEqual({ data: { _entities: [{ stock: 5 }] } });
       await new Promise((resolve) => setTimeout(resolve, 20));
       const after = fakeSubgraph({ '11': { stock: 4 } });
-      expect(await cache.fetch('inventory', fetch, after.send)).toEqual({ data: { _entities: [{ stock: 4 }] } });
+      expect(await cache.fetch('inventory', fetch, after.send, ANYONE)).toEqual({ data: { _entities: [{ stock: 4 }] } });
       expect(after.asked).toEqual([['11']]);
     });
 
@@ -99,19 +104,19 @@ function storeSuite(name: string, makeStore: () => Promise<{ store: CacheStore; 
       const cache = createEntityCache({ store, policy });
       const ids = ['21', '22', '23'];
       const fetch = { ...STOCK_FETCH, variables: { representations: ids.map((id) => ({ __typename: 'Product', id })) } };
-      await cache.fetch('inventory', { ...fetch, variables: { representations: [{ __typename: 'Product', id: '21' }] } }, fakeSubgraph({ '21': { stock: 1 } }).send);
+      await cache.fetch('inventory', { ...fetch, variables: { representations: [{ __typename: 'Product', id: '21' }] } }, fakeSubgraph({ '21': { stock: 1 } }).send, ANYONE);
       await new Promise((resolve) => setTimeout(resolve, 20));
       const failing = async (request: GatewayGraphQLRequest): Promise<GatewayGraphQLResponse> => {
         expect((request.variables?.representations as { id: string }[]).map((r) => r.id)).toEqual(['22', '23']);
         return { data: { _entities: [null, { stock: null }] }, errors: [{ message: 'boom', path: ['_entities', 1, 'stock'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
       };
-      expect(await cache.fetch('inventory', fetch, failing)).toEqual({
+      expect(await cache.fetch('inventory', fetch, failing, ANYONE)).toEqual({
         data: { _entities: [{ stock: 1 }, null, { stock: null }] },
         errors: [{ message: 'boom', path: ['_entities', 2, 'stock'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
       });
       await new Promise((resolve) => setTimeout(resolve, 20));
       const later = fakeSubgraph({ '22': { stock: 2 }, '23': { stock: 3 } });
-      await cache.fetch('inventory', fetch, later.send);
+      await cache.fetch('inventory', fetch, later.send, ANYONE);
       expect(later.asked).toEqual([['22', '23']]);
     });
   });
@@ -180,7 +185,7 @@ describe('the entity cache in the router, invalidated by events pushed over HTTP
     expect(staleMs).toBeLessThan(5_000);
   });
 
-  it('a private field is never served to another caller', async () => {
+  it('a private field is cached for its caller alone, never served to another', async () => {
     const query = `query ($id: ID!) { user(id: $id) { name email } }`;
     const own = await supergraph.query(query, { id: '4' }, { userId: 4 });
     expect(own.data?.user).toEqual({ name: expect.any(String), email: 'user4@example.com' });
@@ -190,6 +195,10 @@ describe('the entity cache in the router, invalidated by events pushed over HTTP
     expect(requests.accounts).toBe(1);
     const anonymous = await supergraph.query(query, { id: '4' });
     expect(anonymous.data?.user.email).toBeNull();
+    // The owner's own entry: answered from the cache, with the email.
+    const again = await supergraph.measure(() => supergraph.query(query, { id: '4' }, { userId: 4 }));
+    expect(again.result).toEqual(own);
+    expect(again.requests.accounts).toBe(0);
   });
 
   it('Cache-Control: no-cache reads from the subgraphs and refills the cache', async () => {
