@@ -427,6 +427,12 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
       for (const entry of entries) entry.reject(error);
       return;
     }
+    if (response.status === 401 || response.status === 403) {
+      // The subgraph refused the router's signature: each fetch alone would be refused the same way.
+      const error = this.errorFromResponse(response);
+      for (const entry of entries) entry.reject(error);
+      return;
+    }
     let reason: string;
     if (response.status >= 200 && response.status < 300 && isJson(response)) {
       let body: unknown;

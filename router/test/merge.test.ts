@@ -52,6 +52,7 @@ const guards = guardedFields(`
 
 let received: { body: { query: string; variables: Record<string, unknown> }; headers: IncomingMessage['headers'] }[] = [];
 let refuseLarge = false;
+let refuseSignature = false;
 let url = '';
 const server = createServer((request: IncomingMessage, response: ServerResponse) => {
   const chunks: Buffer[] = [];
@@ -59,6 +60,10 @@ const server = createServer((request: IncomingMessage, response: ServerResponse)
   request.on('end', () => {
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query: string; variables: Record<string, unknown> };
     received.push({ body, headers: request.headers });
+    if (refuseSignature) {
+      response.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'Only the router may call this service' }] }));
+      return;
+    }
     if (refuseLarge && Object.keys(body.variables ?? {}).length > 1) {
       response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'too large' }] }));
       return;
@@ -77,11 +82,13 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 beforeEach(() => {
   received = [];
   refuseLarge = false;
+  refuseSignature = false;
 });
 
-function dataSource(merge = true) {
+function dataSource(merge = true, onRefused?: (subgraph: string, status: number) => void) {
   const fetcher = createSubgraphFetcher({ name: 'products', timeoutMs: 2_000, maxSockets: 4, coalesce: false });
   return new SubgraphDataSource({
+    ...(onRefused ? { onRefused } : {}),
     name: 'products',
     url,
     fetcher,
@@ -158,6 +165,20 @@ describe('merging same-tick fetches', () => {
     expect(received).toHaveLength(3);
     expect(a).toEqual({ data: { _entities: [{ name: 'Product 1' }] } });
     expect(b).toEqual({ data: { _entities: [{ name: 'Product 2' }] } });
+  });
+
+  it('fails every fetch of a merged request the subgraph refused to the router (its signature) at once, telling operators once', async () => {
+    refuseSignature = true;
+    const refusals: number[] = [];
+    const source = dataSource(true, (_subgraph, status) => refusals.push(status));
+    const answers = await Promise.allSettled([fetch(source, ENTITIES, reps('1')), fetch(source, ENTITIES, reps('2'))]);
+    // Sent alone, each would be refused the same way: no second attempt.
+    expect(received).toHaveLength(1);
+    expect(refusals).toEqual([401]);
+    for (const answer of answers) {
+      expect(answer.status).toBe('rejected');
+      expect((answer as PromiseRejectedResult).reason).toMatchObject({ message: 'The products service is unavailable', extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: 'products' } });
+    }
   });
 
   it('never merges fetches of different callers, mutations, or fetches that are not in the same tick', async () => {
