@@ -7,13 +7,24 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { checkReads, checkWrite, costBetween, countersOf, post, type Cost } from './check.ts';
-import { DatabaseServer, largeShape, prepareDataSet, SEED_SHAPE, type DataShape, type SizeName } from './data.ts';
-import { median, percentile, runLoad, stopCurrentLoad } from './load.ts';
-import { GHOST_WAITLIST_PRODUCT, OPERATION_NAMES, OPERATIONS, ROUTER_ONLY_OPERATION_NAMES, type OperationName } from './operations.ts';
-import { chart, evaluateTargets, table, type BenchResult, type Cell, type RoundResult } from './report.ts';
+import { cacheCountersOf, cacheDelta, checkReads, checkWrite, costBetween, countersOf, post, type CacheCounters, type Cost } from './check.ts';
+import { DatabaseServer, largeShape, openTruth, prepareDataSet, SEED_SHAPE, type DataShape, type SizeName } from './data.ts';
+import { median, percentile, runLoad, startWriter, stopCurrentLoad, type WriterResult } from './load.ts';
+import {
+  GHOST_WAITLIST_PRODUCT,
+  OPERATION_NAMES,
+  OPERATIONS,
+  ROUTER_ONLY_OPERATION_NAMES,
+  skewedOperation,
+  skewedProduct,
+  type Operation,
+  type OperationName,
+  type Skew,
+} from './operations.ts';
+import { chart, evaluateMixedTargets, evaluateTargets, mixedTable, table, type BenchResult, type Cell, type RoundResult } from './report.ts';
 import { createRunIdentity, type RunIdentity } from './identity.ts';
-import { memoryOf, processTree, ROUTER_BENCH_ENV, ROUTER_SETTINGS, startFleet, supergraphCopy, SYSTEM_NAMES, type Fleet, type SystemName } from './systems.ts';
+import { ADMIN } from './gateway-glue.ts';
+import { MIXED_SYSTEM_NAMES, memoryOf, processTree, ROUTER_BENCH_ENV, ROUTER_SETTINGS, startFleet, supergraphCopy, SYSTEM_NAMES, type Fleet, type SystemName } from './systems.ts';
 
 const HELP = `npm run bench [-- options]
 
@@ -34,7 +45,15 @@ const HELP = `npm run bench [-- options]
   --scenario NAME       full (every system in front of real subgraphs on PostgreSQL) or router-only
                         (the gateways alone, subgraph answers replayed from memory, one pinned core
                         each for the gateway and the load; operations: heavy-read and the four
-                        above; defaults 3 rounds × 8 s, warm-up 2 × 5 s)           (BENCH_SCENARIO, full)
+                        above; defaults 3 rounds × 8 s, warm-up 2 × 5 s), or mixed (reads under writes:
+                        router-cached (our router, entity cache on, the subgraphs' events on and pushed
+                        to it), router (cache off), apollo-gateway, monolith; deep-read and user-read
+                        with Zipf-distributed keys on the large data only, each measured run with a
+                        background writer on the same system; hit rate and staleness)
+                                                                                    (BENCH_SCENARIO, full)
+  --write-rate N        mixed: writes per second during every measured run          (BENCH_WRITE_RATE, 10)
+  --zipf S              mixed: Zipf exponent of the keys read and written            (BENCH_ZIPF, 1.0)
+  --seed N              mixed: seed of the key sequence (the same for every system)  (BENCH_SEED, 11)
   --router-variant V    router-only: measure our router several ways in one run, e.g.
                         --router-variant semi32=flags=--max-semi-space-size=32
                         --router-variant nomerge=env=SUBGRAPH_MERGE_FETCHES:false (repeatable;
@@ -61,6 +80,9 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     scenario: { type: 'string' },
     'router-variant': { type: 'string', multiple: true },
+    'write-rate': { type: 'string' },
+    zipf: { type: 'string' },
+    seed: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -136,10 +158,13 @@ if (scenario === 'router-only') {
     process.exit(2);
   }
   process.exit(await runRouterOnly(options));
-} else if (scenario !== 'full') {
-  console.error(`Invalid options:\n  - --scenario: full or router-only, got "${scenario}"\n\n${HELP}`);
+} else if (scenario !== 'full' && scenario !== 'mixed') {
+  console.error(`Invalid options:\n  - --scenario: full, router-only or mixed, got "${scenario}"\n\n${HELP}`);
   process.exit(2);
 }
+/** The mixed scenario: reads with skewed keys under a background writer, the entity cache on in router-cached. */
+const mixed = scenario === 'mixed';
+const MIXED_OPERATIONS = ['deep-read', 'user-read'] as const;
 const options = {
   quick,
   rounds: numberOption(flags.rounds, 'BENCH_ROUNDS', quick ? 1 : 3, { min: 1, max: 20, integer: true }),
@@ -147,9 +172,13 @@ const options = {
   warmupS: numberOption(flags.warmup, 'BENCH_WARMUP', quick ? 0 : 3, { min: 0, max: 60, integer: true }),
   connections: numberOption(flags.connections, 'BENCH_CONNECTIONS', 10, { min: 1, max: 256, integer: true }),
   scale: numberOption(flags.scale, 'BENCH_SCALE', quick ? 0.02 : 1, { min: 0.001, max: 2 }),
-  sizes: listOption<SizeName>(flags.sizes, 'BENCH_SIZES', ['seed', 'large']),
-  systems: listOption<SystemName>(flags.systems, 'BENCH_SYSTEMS', SYSTEM_NAMES),
-  operations: listOption<OperationName>(flags.operations, 'BENCH_OPERATIONS', OPERATION_NAMES),
+  // The mixed scenario runs on the large data set only (the full scenario's, at --scale).
+  sizes: listOption<SizeName>(flags.sizes, 'BENCH_SIZES', mixed ? ['large'] : ['seed', 'large']),
+  systems: listOption<SystemName>(flags.systems, 'BENCH_SYSTEMS', mixed ? MIXED_SYSTEM_NAMES : SYSTEM_NAMES),
+  operations: listOption<OperationName>(flags.operations, 'BENCH_OPERATIONS', mixed ? MIXED_OPERATIONS : OPERATION_NAMES),
+  writeRate: numberOption(flags['write-rate'], 'BENCH_WRITE_RATE', 10, { min: 0.1, max: 200 }),
+  zipf: numberOption(flags.zipf, 'BENCH_ZIPF', 1.0, { min: 0, max: 3 }),
+  seed: numberOption(flags.seed, 'BENCH_SEED', 11, { min: 0, max: 2 ** 31 - 1, integer: true }),
   subgraphPool: numberOption(flags['subgraph-pool'], 'BENCH_SUBGRAPH_POOL', 10, { min: 1, max: 50, integer: true }),
   monolithPool: numberOption(flags['monolith-pool'], 'BENCH_MONOLITH_POOL', 10, { min: 1, max: 50, integer: true }),
   databaseUrl: flags['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -162,6 +191,7 @@ else if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(options.databaseU
   problems.push('BENCH_DATABASE_URL: the benchmark only runs against a PostgreSQL server on loopback');
 }
 if (options.sizes.length === 0 || options.systems.length === 0 || options.operations.length === 0) problems.push('nothing to run');
+if (mixed && options.sizes.includes('seed')) problems.push('--scenario mixed: runs on the large data set only (--sizes large)');
 if (problems.length > 0) {
   console.error(`Invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}\n\n${HELP}`);
   process.exit(2);
@@ -240,25 +270,61 @@ function cellFor(size: SizeName, operation: OperationName, system: SystemName): 
   return cell;
 }
 
+/** Mixed scenario: how keys are drawn, and how often the writer reads a written value back. */
+const skew: Skew = { exponent: options.zipf, seed: options.seed };
+const PROBE_INTERVAL_MS = 10;
+const STALENESS_TIMEOUT_MS = 5_000;
+/** The operation as measured: the mixed scenario draws its keys from the Zipf distribution. */
+const operationOf = (name: OperationName): Operation => (mixed ? skewedOperation(name as (typeof MIXED_OPERATIONS)[number], skew) : OPERATIONS[name]);
+
+/** Mixed scenario: what the writer and the cache did in one cell's measured runs, added up. */
+interface MixedAccumulator {
+  writes: WriterResult[];
+  cache: CacheCounters[];
+  deliveries: number[];
+  pendingDeliveries: number;
+}
+const mixedRuns = new Map<Cell, MixedAccumulator>();
+
 async function measureSize(size: SizeName, shape: DataShape, identity: RunIdentity): Promise<void> {
   shapes[size] = shape;
   const data = await prepareDataSet(server, runId, size, shape, log);
-  fleet = await startFleet(data, identity, options, (f) => (fleet = f));
+  fleet = await startFleet(data, identity, { ...options, events: mixed }, (f) => (fleet = f));
   const running = fleet;
-  log(`${size}: started 5 subgraphs and ${running.systems.size} systems (${[...running.systems].map(([n, p]) => `${n} pid ${p.pid}`).join(', ')})`);
+  log(`${size}: started 5 subgraphs${mixed ? ' (events on, pushed to router-cached)' : ''} and ${running.systems.size} systems (${[...running.systems].map(([n, p]) => `${n} pid ${p.pid}`).join(', ')})`);
+  const truth = mixed ? await openTruth(data) : null;
+  try {
+    await measureRunning(size, shape, running, truth);
+  } finally {
+    await truth?.close();
+  }
+  if (!fleet) return;
+  for (const [system, process] of running.systems) {
+    const memory = await Promise.all((await processTree(process.pid)).map(memoryOf));
+    if (memory[0]) peakMemory.push({ size, system, vmHwmMb: memory.reduce((sum, m) => sum + (m?.hwmMb ?? 0), 0) });
+  }
+  await running.stop();
+  fleet = null;
+  for (const name of data.names) await server.drop(name);
+  log(`${size}: stopped every process and dropped its ${data.names.length} databases`);
+}
 
+async function measureRunning(size: SizeName, shape: DataShape, running: Fleet, truth: Awaited<ReturnType<typeof openTruth>> | null): Promise<void> {
   // Correctness first: reads deep-equal across systems, then the write; no errors anywhere.
+  // router-cached answers twice: cold (first, filling its cache) and warm (last, from it).
   const reads = options.operations.filter((name) => !OPERATIONS[name].write);
   const writes = options.operations.filter((name) => OPERATIONS[name].write);
   for (const name of [...reads, ...writes]) {
-    const operation = OPERATIONS[name];
+    const operation = operationOf(name);
+    const cold = new Map<SystemName, Cost>();
     const costs: Map<SystemName, Cost> = operation.write
       ? await checkWrite(running, operation, shape)
-      : await checkReads(running, operation, shape, options.samples);
+      : await checkReads(running, operation, shape, options.samples, running.systems.has('router-cached') ? ['router-cached'] : [], cold);
     for (const [system, cost] of costs) cellFor(size, name, system).cost = cost;
+    const describe = (entries: Iterable<[string, Cost]>) => [...entries].map(([s, c]) => `${s} ${c.subgraphRequests} subgraph req/${c.sqlStatements} SQL`).join(', ');
     log(
-      `${size}: ${name} ${operation.write ? 'write checked on every system' : `same data on every system (${options.samples} variable sets)`}; ` +
-        `per request: ${[...costs].map(([s, c]) => `${s} ${c.subgraphRequests} subgraph req/${c.sqlStatements} SQL`).join(', ')}`,
+      `${size}: ${name} ${operation.write ? 'write checked on every system' : `same data on every system (${options.samples} variable sets${cold.size > 0 ? '; router-cached cold and warm' : ''})`}; ` +
+        `per request: ${describe([...[...cold].map(([s, c]) => [`${s} (cold)`, c] as [string, Cost]), ...costs])}`,
     );
   }
 
@@ -278,31 +344,61 @@ async function measureSize(size: SizeName, shape: DataShape, identity: RunIdenti
 
   const latencies = new Map<Cell, number[]>();
   let offset = 1_000;
-  const run = async (name: OperationName, system: SystemName, durationS: number) => {
+  /**
+   * One system on one operation. Mixed scenario: every system starts the same key sequence at
+   * `phase` (so each reads and writes the same keys), and a background writer runs on the same
+   * system for as long as the load; router-cached's cache counters and the publishers' event
+   * deliveries to it are read around the run.
+   */
+  const run = async (name: OperationName, system: SystemName, durationS: number, phase: number) => {
     const target = running.systems.get(system)!;
     const before = await countersOf(running);
-    const result = await runLoad({
-      url: target.url,
-      operation: OPERATIONS[name],
-      shape,
-      durationS,
-      connections: options.connections,
-      headers: running.clientHeaders,
-      startAt: offset,
-      measurePid: target.pid,
-      subgraphPids: system === 'monolith' ? [] : [...running.subgraphs.values()].map((p) => p.pid),
-      postgresPids: () => server.backendPids(`bench_${runId}_`),
-    });
+    const cacheBefore = mixed && system === 'router-cached' ? await cacheCountersOf(target.url) : null;
+    const startedAt = new Date();
+    const writer =
+      mixed && truth
+        ? startWriter({
+            post: (query, variables) => post(target.url, query, variables, running.clientHeaders),
+            rate: options.writeRate,
+            startAt: phase * 1_000_000,
+            product: (j) => skewedProduct(j, shape, skew),
+            // The monolith has no identity: its addReview takes the author (the same admin, user 1).
+            reviewInput: system === 'monolith' ? { authorId: String(ADMIN.userId) } : {},
+            reviewCount: (productId) => truth.reviewCount(system === 'monolith' ? 'monolith' : 'services', productId),
+            timeoutMs: STALENESS_TIMEOUT_MS,
+            probeIntervalMs: PROBE_INTERVAL_MS,
+          })
+        : null;
+    let result: Awaited<ReturnType<typeof runLoad>>;
+    let writes: WriterResult | undefined;
+    try {
+      result = await runLoad({
+        url: target.url,
+        operation: operationOf(name),
+        shape,
+        durationS,
+        connections: options.connections,
+        headers: running.clientHeaders,
+        startAt: mixed ? phase * 10_000_000 : offset,
+        measurePid: target.pid,
+        subgraphPids: system === 'monolith' ? [] : [...running.subgraphs.values()].map((p) => p.pid),
+        postgresPids: () => server.backendPids(`bench_${runId}_`),
+      });
+    } finally {
+      writes = await writer?.stop();
+    }
     offset += result.requests + 1;
     const cost = costBetween(before, await countersOf(running), system, Math.max(1, result.requests));
-    return { result, cost };
+    const cache = cacheBefore ? cacheDelta(cacheBefore, (await cacheCountersOf(target.url))!) : null;
+    const deliveries = cacheBefore && truth ? await truth.routerDeliveries(startedAt, new Date()) : null;
+    return { result, cost, writes: writes ?? null, cache, deliveries };
   };
 
   if (options.warmupS > 0) {
-    for (const name of options.operations) {
+    for (const [index, name] of options.operations.entries()) {
       for (const system of options.systems) {
         if (interrupted) return;
-        await run(name, system, options.warmupS);
+        await run(name, system, options.warmupS, 1 + index);
       }
     }
     log(`${size}: warmed up (${options.warmupS} s per system and operation)`);
@@ -311,12 +407,30 @@ async function measureSize(size: SizeName, shape: DataShape, identity: RunIdenti
   for (let round = 1; round <= options.rounds; round++) {
     // Interleaved: every system once per operation per round, starting one system later each round.
     const order = options.systems.map((_, i) => options.systems[(i + round - 1) % options.systems.length]!);
-    for (const name of options.operations) {
+    for (const [index, name] of options.operations.entries()) {
       for (const system of order) {
         if (interrupted) return;
-        const { result, cost } = await run(name, system, options.durationS);
+        const { result, cost, writes, cache, deliveries } = await run(name, system, options.durationS, 100 * round + 1 + index);
         if (interrupted) return;
         const cell = cellFor(size, name, system);
+        if (writes) {
+          const runs = mixedRuns.get(cell) ?? { writes: [], cache: [], deliveries: [], pendingDeliveries: 0 };
+          runs.writes.push(writes);
+          if (cache) runs.cache.push(cache);
+          if (deliveries) {
+            runs.deliveries.push(...deliveries.delivered);
+            runs.pendingDeliveries += deliveries.pending;
+          }
+          mixedRuns.set(cell, runs);
+          const lookups = cache ? Object.values(cache.lookups).reduce((sum, l) => ({ hits: sum.hits + l.hits, misses: sum.misses + l.misses }), { hits: 0, misses: 0 }) : null;
+          log(
+            `${''.padEnd(5)} ${''.padEnd(9)} writes ${writes.ok}/${writes.sent} ok (${writes.failed} failed, ${writes.skipped} skipped), ` +
+              `staleness max ${Math.max(0, ...writes.staleness).toFixed(0)} ms, ${writes.staleReads} stale reads` +
+              (lookups ? `, cache hits ${((100 * lookups.hits) / Math.max(1, lookups.hits + lookups.misses)).toFixed(0)} %, ${cache!.invalidations} invalidations` : '') +
+              (deliveries ? `, event delivery max ${Math.max(0, ...deliveries.delivered).toFixed(0)} ms` : '') +
+              (writes.firstError ? `  WRITE FAILED: ${writes.firstError.slice(0, 200)}` : ''),
+          );
+        }
         const failures = result.errors + result.timeouts + result.non2xx + result.errorBodies + result.badSamples;
         const roundResult: RoundResult = {
           round,
@@ -370,14 +484,61 @@ async function measureSize(size: SizeName, shape: DataShape, identity: RunIdenti
       machineBusy: cpuMedian('machineBusy'),
     };
   }
-  for (const [system, process] of running.systems) {
-    const memory = await Promise.all((await processTree(process.pid)).map(memoryOf));
-    if (memory[0]) peakMemory.push({ size, system, vmHwmMb: memory.reduce((sum, m) => sum + (m?.hwmMb ?? 0), 0) });
+  for (const [cell, runs] of mixedRuns) {
+    const all = (pick: (w: WriterResult) => number[]) => runs.writes.flatMap(pick);
+    const sum = (pick: (w: WriterResult) => number) => runs.writes.reduce((total, w) => total + pick(w), 0);
+    const staleness = all((w) => w.staleness);
+    const windows = all((w) => w.staleWindows);
+    const byType: Record<string, { hits: number; misses: number; hitRate: number }> = {};
+    for (const delta of runs.cache) {
+      for (const [type, l] of Object.entries(delta.lookups)) {
+        const entry = (byType[type] ??= { hits: 0, misses: 0, hitRate: 0 });
+        entry.hits += l.hits;
+        entry.misses += l.misses;
+      }
+    }
+    for (const entry of Object.values(byType)) entry.hitRate = entry.hits / Math.max(1, entry.hits + entry.misses);
+    const hits = Object.values(byType).reduce((total, t) => total + t.hits, 0);
+    const misses = Object.values(byType).reduce((total, t) => total + t.misses, 0);
+    const firstError = runs.writes.find((w) => w.firstError)?.firstError ?? null;
+    cell.mixed = {
+      writes: {
+        sent: sum((w) => w.sent),
+        ok: sum((w) => w.ok),
+        failed: sum((w) => w.failed),
+        skipped: sum((w) => w.skipped),
+        firstError,
+        byKind: Object.fromEntries(['updateProductPrice', 'restock', 'addReview'].map((kind) => [kind, sum((w) => w.byKind[kind as keyof WriterResult['byKind']])])),
+      },
+      staleness: { count: staleness.length, p50: percentile(staleness, 50), p99: percentile(staleness, 99), max: staleness.length ? Math.max(...staleness) : Number.NaN },
+      staleWindow: { p99: percentile(windows, 99), max: windows.length ? Math.max(...windows) : Number.NaN },
+      staleReads: sum((w) => w.staleReads),
+      neverFresh: sum((w) => w.neverFresh),
+      maxStaleProbeMs: Math.max(0, ...all((w) => w.staleProbeLatencies)),
+      cache: runs.cache.length
+        ? {
+            hitRate: hits / Math.max(1, hits + misses),
+            hits,
+            misses,
+            byType,
+            invalidations: runs.cache.reduce((total, c) => total + c.invalidations, 0),
+            storeErrors: runs.cache.reduce((total, c) => total + c.storeErrors, 0),
+          }
+        : null,
+      eventDelivery: runs.cache.length
+        ? {
+            count: runs.deliveries.length,
+            p50: percentile(runs.deliveries, 50),
+            p99: percentile(runs.deliveries, 99),
+            max: runs.deliveries.length ? Math.max(...runs.deliveries) : Number.NaN,
+            pending: runs.pendingDeliveries,
+          }
+        : null,
+      readRps: cell.rounds.map((r) => r.rps),
+    };
+    if (cell.mixed.writes.failed > 0) cell.failures += cell.mixed.writes.failed;
+    cell.firstBadBody ??= firstError;
   }
-  await running.stop();
-  fleet = null;
-  for (const name of data.names) await server.drop(name);
-  log(`${size}: stopped every process and dropped its ${data.names.length} databases`);
 }
 
 // Our router runs with its shipped defaults, its rate limits off, and whatever the environment
@@ -385,6 +546,27 @@ async function measureSize(size: SizeName, shape: DataShape, identity: RunIdenti
 const passedThrough = Object.fromEntries(ROUTER_SETTINGS.filter((name) => process.env[name]).map((name) => [name, process.env[name]]));
 const routerSettings: Record<string, string | undefined> = { ...ROUTER_BENCH_ENV, ...passedThrough };
 notes.push(`router environment: ${JSON.stringify(routerSettings)}`);
+if (mixed) {
+  notes.push(
+    `mixed scenario: router-cached = our router with ROUTER_EVENTS_SECRET (ENTITY_CACHE=auto: on, in memory), router = ENTITY_CACHE=off; ` +
+      `the five subgraphs with their events on (HTTP transport, every subscriber's URL and events secret, ROUTER_URL and ROUTER_EVENTS_SECRET ` +
+      `for every publisher, pointing at router-cached). Keys: Zipf, exponent ${options.zipf}, seed ${options.seed}, over ${'deep-read'}'s products pages ` +
+      `and user-read's user ids; writes: ${options.writeRate}/s during every run (warm-up included), round robin updateProductPrice, restock(+1), ` +
+      `addReview (as user 1, the admin), on products drawn by Zipf with their page; each written value read back through the same system ` +
+      `(product(id:) { priceCents stock reviewCount }) every ${PROBE_INTERVAL_MS} ms until fresh, at most ${STALENESS_TIMEOUT_MS} ms`,
+  );
+}
+/** Other engineers' mutation testing (Stryker) on the same 2 cores, seen at the start or the end. */
+async function strykerRunning(): Promise<boolean> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (/stryker/i.test(cmdline)) return true;
+  }
+  return false;
+}
+const strykerAtStart = await strykerRunning();
 if (process.env.SUBGRAPH_COALESCE_QUERIES === 'true') {
   notes.push('SUBGRAPH_COALESCE_QUERIES=true: the router shares identical in-flight subgraph queries, which Hive Gateway does not (turned off here)');
 }
@@ -428,6 +610,13 @@ if (!interrupted && cells.some((c) => c.rounds.length > 0)) {
     const [x, y] = [order(a), order(b)];
     return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
   });
+  const strykerAtEnd = await strykerRunning();
+  if (strykerAtStart || strykerAtEnd) {
+    notes.push(
+      `the 2 cores were shared with another engineer's mutation testing (Stryker, running at the ${strykerAtStart && strykerAtEnd ? 'start and the end' : strykerAtStart ? 'start' : 'end'} of this run): ` +
+        'it can hold up to a whole core, so rounds vary more and absolute numbers are lower than on an idle machine',
+    );
+  }
   const failed = cells.filter((c) => c.failures > 0);
   if (failed.length > 0) {
     exitCode = 1;
@@ -448,23 +637,27 @@ if (!interrupted && cells.some((c) => c.rounds.length > 0)) {
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
     },
-    options: { ...options, databaseUrl: undefined, routerEnvironment: routerSettings },
+    options: { ...options, scenario, databaseUrl: undefined, routerEnvironment: routerSettings },
     shapes,
     cells: cells.map((cell) => cell),
     peakMemory,
-    targets: evaluateTargets(cells, peakMemory),
+    targets: mixed ? evaluateMixedTargets(cells, PROBE_INTERVAL_MS) : evaluateTargets(cells, peakMemory),
     notes,
   };
   await mkdir(options.out, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  // The mixed scenario's files are prefixed, so they never replace the full scenario's latest.*.
+  const prefix = mixed ? 'mixed-' : '';
+  const stamp = `${prefix}${startedAt.toISOString().replace(/[:.]/g, '-')}`;
   const json = `${JSON.stringify(result, null, 2)}\n`;
   const svg = `${chart(result)}\n`;
-  for (const name of [stamp, 'latest']) {
+  const text = mixed ? mixedTable(result) : table(result);
+  for (const name of [stamp, `${prefix}latest`]) {
     await writeFile(join(options.out, `${name}.json`), json);
     await writeFile(join(options.out, `${name}.svg`), svg);
+    if (mixed) await writeFile(join(options.out, `${name}.md`), `# Mixed read/write benchmark, run ${runId}\n\n${result.machine.summary}\n\n${text}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
   }
-  console.log(`\n${table(result)}\n`);
+  console.log(`\n${text}\n`);
   for (const note of notes) console.log(`note: ${note}`);
-  log(`results: ${join(options.out, `${stamp}.json`)} and .svg (also latest.json, latest.svg)`);
+  log(`results: ${join(options.out, `${stamp}.json`)} and .svg${mixed ? ' and .md' : ''} (also ${prefix}latest.*)`);
 }
 process.exit(interrupted ? 130 : exitCode);

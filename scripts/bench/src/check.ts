@@ -101,26 +101,77 @@ export async function checkReads(
   operation: Operation,
   shape: DataShape,
   samples: number,
+  /**
+   * Systems asked twice per variable set: first, before any other (cold), and again last (warm),
+   * both answers compared with everyone's (router-cached). Their cost is the warm request's; the
+   * cold one's is under `cold`.
+   */
+  twice: readonly SystemName[] = [],
+  cold: Map<SystemName, Cost> = new Map(),
 ): Promise<Map<SystemName, Cost>> {
   const costs = new Map<SystemName, Cost>();
+  const order: [SystemName, string, 'cold' | 'warm' | null][] = [
+    ...[...fleet.systems].filter(([s]) => twice.includes(s)).map(([s, p]) => [s, p.url, 'cold'] as [SystemName, string, 'cold']),
+    ...[...fleet.systems].filter(([s]) => !twice.includes(s)).map(([s, p]) => [s, p.url, null] as [SystemName, string, null]),
+    ...[...fleet.systems].filter(([s]) => twice.includes(s)).map(([s, p]) => [s, p.url, 'warm'] as [SystemName, string, 'warm']),
+  ];
   for (let i = 0; i < samples; i++) {
     const variables = operation.variables(i, shape);
-    let reference: { system: SystemName; data: unknown } | null = null;
-    for (const [system, process] of fleet.systems) {
+    let reference: { system: string; data: unknown } | null = null;
+    for (const [system, url, pass] of order) {
       const before = await countersOf(fleet);
-      const data = requireClean(system, operation, await post(process.url, operation.query, variables, fleet.clientHeaders));
-      if (i === 0) costs.set(system, costBetween(before, await countersOf(fleet), system, 1));
+      const data = requireClean(system, operation, await post(url, operation.query, variables, fleet.clientHeaders));
+      if (i === 0) (pass === 'cold' ? cold : costs).set(system, costBetween(before, await countersOf(fleet), system, 1));
+      const label = pass ? `${system} (${pass})` : system;
       if (!reference) {
-        reference = { system, data };
+        reference = { system: label, data };
         continue;
       }
       const diff = difference(reference.data, data);
       if (diff) {
-        throw new Error(`${operation.name} ${JSON.stringify(variables)}: ${system} differs from ${reference.system} at ${diff}`);
+        throw new Error(`${operation.name} ${JSON.stringify(variables)}: ${label} differs from ${reference.system} at ${diff}`);
       }
     }
   }
   return costs;
+}
+
+/** The entity cache's counters at a router's /metrics (commerce_router_cache_*); null when it has none (cache off). */
+export interface CacheCounters {
+  /** Lookups by type (`Query`: root fetches) and result. */
+  lookups: Record<string, { hits: number; misses: number }>;
+  invalidations: number;
+  storeErrors: number;
+}
+
+export async function cacheCountersOf(graphqlUrl: string): Promise<CacheCounters | null> {
+  const response = await fetch(new URL('/metrics', graphqlUrl), { signal: AbortSignal.timeout(5_000) });
+  if (response.status === 404) return null;
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${graphqlUrl}: /metrics answered ${response.status}: ${text.slice(0, 200)}`);
+  const counters: CacheCounters = { lookups: {}, invalidations: 0, storeErrors: 0 };
+  for (const line of text.split('\n')) {
+    const lookup = /^commerce_router_cache_lookups_total\{type="([^"]*)",result="(hit|miss)"\} (\d+(?:\.\d+)?)$/.exec(line);
+    if (lookup) {
+      const entry = (counters.lookups[lookup[1]!] ??= { hits: 0, misses: 0 });
+      entry[lookup[2] === 'hit' ? 'hits' : 'misses'] += Number(lookup[3]);
+    } else if (line.startsWith('commerce_router_cache_invalidations_total ')) {
+      counters.invalidations += Number(line.split(' ')[1]);
+    } else if (line.startsWith('commerce_router_cache_store_errors_total')) {
+      counters.storeErrors += Number(line.split(' ').at(-1));
+    }
+  }
+  return counters;
+}
+
+/** What happened between two readings of the same router's cache counters. */
+export function cacheDelta(before: CacheCounters, after: CacheCounters): CacheCounters {
+  const lookups: CacheCounters['lookups'] = {};
+  for (const [type, end] of Object.entries(after.lookups)) {
+    const start = before.lookups[type] ?? { hits: 0, misses: 0 };
+    lookups[type] = { hits: end.hits - start.hits, misses: end.misses - start.misses };
+  }
+  return { lookups, invalidations: after.invalidations - before.invalidations, storeErrors: after.storeErrors - before.storeErrors };
 }
 
 /**

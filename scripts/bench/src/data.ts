@@ -322,3 +322,57 @@ const GENERATE: Record<string, (shape: DataShape) => string> = {
       CROSS JOIN LATERAL generate_series(1, 1 + ${h('o + 900000000', 4)}::int) AS k
     ) items`,
 };
+
+// --- Mixed scenario: reading the owners' databases ---------------------------------------------
+
+/** Event deliveries to the router, from the publishers' outboxes. */
+export interface RouterDeliveries {
+  /** Per event published in the window and delivered: occurred_at (in the write's transaction) → delivered_at (the router answered 200), ms. */
+  delivered: number[];
+  /** Events published in the window not delivered to the router yet. */
+  pending: number;
+}
+
+/**
+ * What the mixed scenario reads from the databases directly: the truth of a product's review
+ * count once addReview has answered (the services' reviews database, or the monolith's), and how
+ * long the publishers took to deliver their events to the router (their outboxes, destination
+ * `router`). One small pool per database.
+ */
+export async function openTruth(data: DataSet): Promise<{
+  reviewCount(where: 'services' | 'monolith', productId: number): Promise<number>;
+  routerDeliveries(from: Date, to: Date): Promise<RouterDeliveries>;
+  close(): Promise<void>;
+}> {
+  const publishers = ['products', 'inventory', 'reviews'] as const;
+  const databases = new Map<string, Database>();
+  for (const name of [...publishers, 'monolith'] as const) databases.set(name, await open(`truth-${name}`, data.urls[name]));
+  const count = async (name: string, productId: number) => {
+    const rows = await databases.get(name)!.withSession((s) => s.query<{ n: unknown }>('SELECT count(*) AS n FROM reviews WHERE product_id = $1', [productId]));
+    return Number(rows[0]?.n ?? Number.NaN);
+  };
+  return {
+    reviewCount: (where, productId) => count(where === 'monolith' ? 'monolith' : 'reviews', productId),
+    async routerDeliveries(from, to) {
+      const result: RouterDeliveries = { delivered: [], pending: 0 };
+      for (const publisher of publishers) {
+        const rows = await databases.get(publisher)!.withSession((s) =>
+          s.query<{ ms: unknown }>(
+            `SELECT extract(epoch FROM (d.delivered_at - e.occurred_at)) * 1000 AS ms
+               FROM outbox_deliveries d JOIN outbox_events e ON e.id = d.event_id
+              WHERE d.destination = 'router' AND e.occurred_at >= $1 AND e.occurred_at <= $2`,
+            [from.toISOString(), to.toISOString()],
+          ),
+        );
+        for (const row of rows) {
+          if (row.ms === null) result.pending++;
+          else result.delivered.push(Number(row.ms));
+        }
+      }
+      return result;
+    },
+    async close() {
+      await Promise.all([...databases.values()].map((database) => database.close()));
+    },
+  };
+}

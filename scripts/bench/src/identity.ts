@@ -1,6 +1,7 @@
 // What one benchmark run shares with the processes it starts, made fresh for every run and kept
 // only in memory and in the children's environments: a signing secret per subgraph, accounts'
-// Ed25519 token key, and the admin access token every benchmark request carries.
+// Ed25519 token key, the events secrets (mixed scenario), and the admin access token every
+// benchmark request carries.
 import { randomBytes } from 'node:crypto';
 import { generatePrivateKey, issueAccessToken, publicJwkOf, testAccountsConfig } from '@commerce/subgraph-accounts';
 import { ADMIN } from './gateway-glue.ts';
@@ -16,6 +17,12 @@ export interface RunIdentity {
   gatewayEnv(): Record<string, string>;
   /** What every benchmark request carries, on every system: `Authorization: Bearer <admin token>`. */
   clientHeaders: Readonly<Record<string, string>>;
+  /**
+   * The events secrets, as `npm start` makes them (mixed scenario only): every subgraph's
+   * `<NAME>_EVENTS_SECRET` (each verifies what is pushed to it; publishers sign with the
+   * subscriber's) and `ROUTER_EVENTS_SECRET` (the router verifies what publishers push to it).
+   */
+  eventsEnv(): Record<string, string>;
 }
 
 /**
@@ -25,6 +32,9 @@ export interface RunIdentity {
  */
 export async function createRunIdentity(options: { tokenLifetimeSeconds: number }): Promise<RunIdentity> {
   const secrets = Object.fromEntries(SERVICE_NAMES.map((service) => [signingSecretVariable(service), randomBytes(32).toString('base64url')]));
+  const eventsSecrets = Object.fromEntries(
+    [...SERVICE_NAMES.map((service) => `${service.toUpperCase()}_EVENTS_SECRET`), 'ROUTER_EVENTS_SECRET'].map((name) => [name, randomBytes(32).toString('base64url')]),
+  );
   const key = generatePrivateKey();
   const kid = (await publicJwkOf(key)).kid!;
   const accountsKey = {
@@ -42,5 +52,6 @@ export async function createRunIdentity(options: { tokenLifetimeSeconds: number 
     }),
     gatewayEnv: () => ({ ...secrets }),
     clientHeaders: Object.freeze({ authorization: `Bearer ${token}` }),
+    eventsEnv: () => ({ ...eventsSecrets }),
   };
 }

@@ -1,6 +1,7 @@
 import autocannon, { type Instance, type RequestParams, type Result } from 'autocannon';
 import type { DataShape } from './data.ts';
-import type { Operation } from './operations.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MIXED_DOCUMENTS, type Operation } from './operations.ts';
 import { cpuMsOf, machineCpuMs, memoryOf, processTree } from './systems.ts';
 
 export interface LoadResult {
@@ -193,4 +194,154 @@ export function percentile(values: readonly number[], p: number): number {
 
 export function median(values: readonly number[]): number {
   return percentile(values, 50);
+}
+
+// --- Mixed scenario: the background writer ------------------------------------------------------
+
+export type WriteKind = 'updateProductPrice' | 'restock' | 'addReview';
+const WRITE_KINDS: readonly WriteKind[] = ['updateProductPrice', 'restock', 'addReview'];
+
+export interface WriterResult {
+  /** Writes sent, answered without errors, failed (status, errors, or a probe that failed). */
+  sent: number;
+  ok: number;
+  failed: number;
+  firstError: string | null;
+  /** Writes skipped because their product still had a write in flight (per-product serialisation). */
+  skipped: number;
+  byKind: Record<WriteKind, number>;
+  /** Per write that was answered: mutation answered → first probe answer carrying the new value (ms). */
+  staleness: number[];
+  /** Per write: mutation answered → the sending of the first probe that came back fresh (0: the first did). */
+  staleWindows: number[];
+  /** Probe answers after a mutation answered that still carried the old value. */
+  staleReads: number;
+  /** Writes whose new value was not read back within the bound (timeoutMs). */
+  neverFresh: number;
+  /** Latency of every probe that came back stale (what bounds the resolution of staleWindows). */
+  staleProbeLatencies: number[];
+}
+
+type Post = (query: string, variables: Record<string, unknown>) => Promise<{ status: number; body: { data?: unknown; errors?: unknown[] } }>;
+
+/**
+ * A bounded background writer for the mixed scenario: `rate` writes a second, round robin
+ * updateProductPrice, restock(+1), addReview (as the admin, user 1), on products from `product(j)`,
+ * sent to the system under test. Each write first reads the product through the same system
+ * (product(id:) { priceCents stock reviewCount }, so a cache on the way holds it), then writes,
+ * then reads it back every `probeIntervalMs` until the new value comes back or `timeoutMs` passes:
+ * the new price exactly; stock at least the stock restock answered; reviewCount at least the
+ * count in the owner's database once addReview answered (`reviewCount(productId)`). One write per
+ * product at a time (a product with a write in flight is skipped), so a value read back is that
+ * write's or a later one's. Stops launching when stopped and waits for the writes in flight.
+ */
+export function startWriter(options: {
+  post: Post;
+  rate: number;
+  /** Index of this run's first write (the same for every system, so each gets the same writes). */
+  startAt: number;
+  product: (j: number) => number;
+  /** addReview's input beyond productId, rating and body (the monolith's schema takes authorId). */
+  reviewInput: Record<string, unknown>;
+  reviewCount: (productId: number) => Promise<number>;
+  timeoutMs: number;
+  probeIntervalMs: number;
+}): { stop(): Promise<WriterResult> } {
+  const result: WriterResult = {
+    sent: 0,
+    ok: 0,
+    failed: 0,
+    firstError: null,
+    skipped: 0,
+    byKind: { updateProductPrice: 0, restock: 0, addReview: 0 },
+    staleness: [],
+    staleWindows: [],
+    staleReads: 0,
+    neverFresh: 0,
+    staleProbeLatencies: [],
+  };
+  const inFlight = new Set<number>();
+  const tasks = new Set<Promise<void>>();
+  const fail = (message: string) => {
+    result.failed++;
+    result.firstError ??= message.slice(0, 500);
+  };
+  type Probe = { priceCents: number; stock: number; reviewCount: number };
+  const probe = async (id: number): Promise<Probe> => {
+    const response = await options.post(MIXED_DOCUMENTS.probe, { id: String(id) });
+    const product = (response.body.data as { product?: Probe | null } | undefined)?.product;
+    if (response.status !== 200 || response.body.errors || !product) throw new Error(`probe of product ${id}: ${response.status} ${JSON.stringify(response.body).slice(0, 300)}`);
+    return product;
+  };
+  const write = async (j: number, kind: WriteKind, id: number) => {
+    const before = await probe(id);
+    let fresh: (p: Probe) => boolean;
+    let response;
+    if (kind === 'updateProductPrice') {
+      let priceCents = 100 + ((j * 37) % 99_900);
+      if (priceCents === before.priceCents) priceCents++;
+      response = await options.post(MIXED_DOCUMENTS.updatePrice, { id: String(id), priceCents });
+      fresh = (p) => p.priceCents === priceCents;
+    } else if (kind === 'restock') {
+      response = await options.post(MIXED_DOCUMENTS.restock, { productId: String(id) });
+      const stock = Number((response.body.data as { restock?: { product?: { stock?: number } } } | undefined)?.restock?.product?.stock);
+      fresh = (p) => p.stock >= stock;
+    } else {
+      const input = { productId: String(id), rating: 1 + (j % 5), body: `Bench review ${j}.`, ...options.reviewInput };
+      response = await options.post(MIXED_DOCUMENTS.addReview, { input });
+      const count = response.status === 200 && !response.body.errors ? await options.reviewCount(id) : Number.NaN;
+      fresh = (p) => p.reviewCount >= count;
+    }
+    if (response.status !== 200 || response.body.errors || !response.body.data) {
+      throw new Error(`${kind} of product ${id}: ${response.status} ${JSON.stringify(response.body).slice(0, 300)}`);
+    }
+    const committed = performance.now();
+    while (true) {
+      const sentAt = performance.now();
+      const seen = await probe(id);
+      const now = performance.now();
+      if (fresh(seen)) {
+        result.staleness.push(now - committed);
+        result.staleWindows.push(Math.max(0, sentAt - committed));
+        return;
+      }
+      result.staleReads++;
+      result.staleProbeLatencies.push(now - sentAt);
+      if (now - committed > options.timeoutMs) {
+        result.neverFresh++;
+        throw new Error(`${kind} of product ${id}: still the old value ${options.timeoutMs} ms after the write was answered (${JSON.stringify(seen)})`);
+      }
+      await sleep(options.probeIntervalMs);
+    }
+  };
+  let j = 0;
+  const timer = setInterval(() => {
+    const index = options.startAt + j++;
+    const kind = WRITE_KINDS[index % WRITE_KINDS.length]!;
+    let id = options.product(index);
+    // A product with a write in flight: a few more draws, then skip this tick.
+    for (let k = 1; inFlight.has(id) && k <= 5; k++) id = options.product(index + k * 1_000_003);
+    if (inFlight.has(id)) {
+      result.skipped++;
+      return;
+    }
+    inFlight.add(id);
+    result.sent++;
+    result.byKind[kind]++;
+    const task = write(index, kind, id)
+      .then(() => void result.ok++)
+      .catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)))
+      .finally(() => {
+        inFlight.delete(id);
+        tasks.delete(task);
+      });
+    tasks.add(task);
+  }, 1000 / options.rate);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.all([...tasks]);
+      return result;
+    },
+  };
 }

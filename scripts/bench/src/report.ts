@@ -45,6 +45,28 @@ export interface Cell {
   /** This system's median RPS over this supergraph's (router = 1). */
   rpsVsRouter: number | null;
   p99VsRouter: number | null;
+  /** Mixed scenario only: the background writes during the measured rounds and what the cache did. */
+  mixed?: MixedCell;
+}
+
+/** What the mixed scenario adds to a cell, over every measured round together. */
+export interface MixedCell {
+  writes: { sent: number; ok: number; failed: number; skipped: number; firstError: string | null; byKind: Record<string, number> };
+  /** Mutation answered → first read answer with the new value, ms (every write read back). */
+  staleness: { count: number; p50: number; p99: number; max: number };
+  /** Mutation answered → sending of the first read that came back fresh, ms (0 when the first read did). */
+  staleWindow: { p99: number; max: number };
+  /** Reads after a write was answered that still returned the old value; writes never read back within the bound. */
+  staleReads: number;
+  neverFresh: number;
+  /** Slowest probe that came back stale, ms (the resolution of staleWindow). */
+  maxStaleProbeMs: number;
+  /** router-cached: lookups over the measured rounds (from /metrics deltas); null for systems without a cache. */
+  cache: { hitRate: number; hits: number; misses: number; byType: Record<string, { hits: number; misses: number; hitRate: number }>; invalidations: number; storeErrors: number } | null;
+  /** router-cached: the publishers' deliveries of events to the router during its measured rounds (ms). */
+  eventDelivery: { count: number; p50: number; p99: number; max: number; pending: number } | null;
+  /** Per-round req/s (also in rounds), kept for the table. */
+  readRps: number[];
 }
 
 export interface Target {
@@ -147,6 +169,7 @@ export function table(result: BenchResult): string {
 }
 
 const COLORS: Record<SystemName, string> = {
+  'router-cached': '#553c9a',
   router: '#2b6cb0',
   'apollo-gateway': '#9b2c2c',
   'hive-gateway': '#b7791f',
@@ -228,4 +251,105 @@ function niceCeiling(value: number): number {
     if (step * magnitude >= value * 1.12) return step * magnitude;
   }
   return 10 * magnitude;
+}
+
+// --- Mixed scenario ------------------------------------------------------------------------------
+
+const MIXED_READS = ['deep-read', 'user-read'] as const;
+
+/** router-cached's median RPS over another system's, per read operation. */
+function mixedRatio(cells: readonly Cell[], operation: OperationName, system: SystemName, other: SystemName): number | null {
+  const a = cells.find((c) => c.operation === operation && c.system === system);
+  const b = cells.find((c) => c.operation === operation && c.system === other);
+  return a && b && b.medianRps > 0 ? a.medianRps / b.medianRps : null;
+}
+
+/**
+ * Issue 11's targets on the mixed scenario: router-cached ≥ 2.0× stock @apollo/gateway and
+ * ≥ 1.0× the monolith on deep-read and user-read, with no read staler than one event delivery;
+ * the router without the cache ≥ 0.5× the monolith.
+ */
+export function evaluateMixedTargets(cells: readonly Cell[], probeIntervalMs: number): Target[] {
+  const ratioTarget = (name: string, goal: string, system: SystemName, other: SystemName, min: number): Target => {
+    const parts: string[] = [];
+    let met: boolean | null = null;
+    for (const operation of MIXED_READS) {
+      const ratio = mixedRatio(cells, operation, system, other);
+      if (ratio === null) continue;
+      met = (met ?? true) && ratio >= min;
+      parts.push(`${operation} ${ratio.toFixed(2)}×`);
+    }
+    return { name, goal, met, detail: parts.join(', ') || 'not measured' };
+  };
+  const targets = [
+    ratioTarget('router-cached vs stock', 'router-cached RPS ≥ 2.0× stock @apollo/gateway, deep-read and user-read', 'router-cached', 'apollo-gateway', 2),
+    ratioTarget('router-cached vs monolith', 'router-cached RPS ≥ 1.0× monolith, deep-read and user-read', 'router-cached', 'monolith', 1),
+  ];
+  const cached = cells.filter((c) => c.system === 'router-cached' && c.mixed);
+  if (cached.length > 0) {
+    let met = true;
+    const parts: string[] = [];
+    for (const cell of cached) {
+      const m = cell.mixed!;
+      const delivery = m.eventDelivery;
+      const bound = (delivery?.max ?? 0) + m.maxStaleProbeMs + probeIntervalMs;
+      const ok = m.neverFresh === 0 && m.writes.failed === 0 && delivery !== null && delivery.pending === 0 && m.staleWindow.max <= bound;
+      met &&= ok;
+      parts.push(
+        `${cell.operation}: stale window max ${fmt(m.staleWindow.max, 0)} ms ≤ bound ${fmt(bound, 0)} ms ` +
+          `(slowest event delivery ${fmt(delivery?.max, 0)} + slowest stale read ${fmt(m.maxStaleProbeMs, 0)} + ${probeIntervalMs} ms poll)? ${ok ? 'yes' : 'no'}; ` +
+          `${m.staleReads} stale reads, ${m.neverFresh} never fresh in time, ${m.writes.failed} failed writes` +
+          (delivery?.pending ? `, ${delivery.pending} events undelivered` : ''),
+      );
+    }
+    targets.push({
+      name: 'router-cached freshness',
+      goal: 'no read through router-cached staler than one event delivery (each write read back through it)',
+      met,
+      detail: parts.join('; '),
+    });
+  }
+  targets.push(ratioTarget('router (no cache) vs monolith', 'router RPS ≥ 0.5× monolith, deep-read and user-read', 'router', 'monolith', 0.5));
+  return targets;
+}
+
+/** The mixed scenario's tables (printed at the end, written as markdown beside the JSON). */
+export function mixedTable(result: BenchResult): string {
+  const lines: string[] = [];
+  lines.push(
+    '| operation | system | median req/s | p50 / p95 / p99 ms | CPU ms/req (gateway + subgraphs + PostgreSQL) | peak RSS MB | cache hit rate (by type) | staleness p99 / max ms | stale window max ms | writes ok / sent |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const cell of result.cells) {
+    const m = cell.mixed;
+    const cpu = cell.cpu ? `${fmt(cell.cpu.system + cell.cpu.subgraphs + cell.cpu.postgres, 2)} (${fmt(cell.cpu.system, 2)} + ${fmt(cell.cpu.subgraphs, 2)} + ${fmt(cell.cpu.postgres, 2)})` : '–';
+    const cache = m?.cache
+      ? `${fmt(m.cache.hitRate * 100, 0)} % (${Object.entries(m.cache.byType).map(([type, t]) => `${type} ${fmt(t.hitRate * 100, 0)} %`).join(', ')})`
+      : '–';
+    lines.push(
+      `| ${cell.operation} | ${cell.system} | ${fmt(cell.medianRps, 0)} | ${fmt(cell.p50)} / ${fmt(cell.p95)} / ${fmt(cell.p99)} | ${cpu} | ${fmt(cell.maxRssMb, 0)} | ${cache} | ` +
+        `${m ? `${fmt(m.staleness.p99, 0)} / ${fmt(m.staleness.max, 0)}` : '–'} | ${m ? fmt(m.staleWindow.max, 0) : '–'} | ${m ? `${m.writes.ok} / ${m.writes.sent}` : '–'} |`,
+    );
+  }
+  lines.push('', '| ratio of median req/s | deep-read | user-read |', '|---|---|---|');
+  for (const [a, b] of [['router-cached', 'apollo-gateway'], ['router-cached', 'monolith'], ['router', 'monolith'], ['router-cached', 'router']] as const) {
+    lines.push(`| ${a} ÷ ${b} | ${MIXED_READS.map((op) => `${fmt(mixedRatio(result.cells, op, a, b), 2)}×`).join(' | ')} |`);
+  }
+  const deliveries = result.cells.filter((c) => c.mixed?.eventDelivery);
+  if (deliveries.length > 0) {
+    lines.push('', 'Events delivered to router-cached during its rounds (occurred → delivered, from the publishers\' outboxes):', '');
+    for (const cell of deliveries) {
+      const d = cell.mixed!.eventDelivery!;
+      const c = cell.mixed!.cache!;
+      lines.push(
+        `- ${cell.operation}: ${d.count} events, p50 ${fmt(d.p50, 0)} / p99 ${fmt(d.p99, 0)} / max ${fmt(d.max, 0)} ms, ${d.pending} undelivered; ` +
+          `${c.invalidations} invalidations, ${c.storeErrors} store errors, ${c.hits} hits / ${c.misses} misses`,
+      );
+    }
+  }
+  lines.push('', '| target | goal | met | measured |', '|---|---|---|---|');
+  for (const target of result.targets) {
+    lines.push(`| ${target.name} | ${target.goal} | ${target.met === null ? 'n/a' : target.met ? 'yes' : 'no'} | ${target.detail} |`);
+  }
+  return lines.join('\n');
 }

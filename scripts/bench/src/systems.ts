@@ -8,6 +8,7 @@ import type { DataSet } from './data.ts';
 import type { RunIdentity } from './identity.ts';
 import type { ChildMessage, Counters } from './ipc.ts';
 import { SERVICE_NAMES, type ServiceName } from './services.ts';
+import { EVENT_CATALOG } from '@commerce/service-kit';
 import { freePort } from '@commerce/db/testing';
 
 /** Router variables a user may set for a run (recorded in the results); unset = the shipped default. */
@@ -22,9 +23,15 @@ export const ROUTER_BENCH_ENV = { RATE_LIMIT_USER_PER_MINUTE: '0', RATE_LIMIT_IP
 
 /** The four systems under test, in the order they are run within a round. */
 export const SYSTEM_NAMES = ['router', 'apollo-gateway', 'hive-gateway', 'monolith'] as const;
-export type SystemName = (typeof SYSTEM_NAMES)[number];
+/**
+ * The mixed scenario's: our router twice (`router-cached`: the entity cache on, kept fresh by the
+ * services' events; `router`: ENTITY_CACHE=off), stock @apollo/gateway and the monolith.
+ */
+export const MIXED_SYSTEM_NAMES = ['router-cached', 'router', 'apollo-gateway', 'monolith'] as const;
+export type SystemName = (typeof SYSTEM_NAMES)[number] | (typeof MIXED_SYSTEM_NAMES)[number];
 
 export const SYSTEM_LABELS: Record<SystemName, string> = {
+  'router-cached': 'our router, entity cache on',
   router: 'this supergraph (our router)',
   'apollo-gateway': 'stock @apollo/gateway',
   'hive-gateway': 'Hive Gateway',
@@ -175,7 +182,17 @@ export interface Fleet {
 export async function startFleet(
   data: DataSet,
   identity: RunIdentity,
-  options: { subgraphPool: number; monolithPool: number; systems: readonly SystemName[] },
+  options: {
+    subgraphPool: number;
+    monolithPool: number;
+    systems: readonly SystemName[];
+    /**
+     * Mixed scenario: the subgraphs' events on, as `npm start` wires them (every subscriber's URL
+     * and events secret; ROUTER_URL and ROUTER_EVENTS_SECRET for every publisher, pointing at
+     * router-cached). Off: no events at all (the full scenario).
+     */
+    events?: boolean;
+  },
   register: (fleet: Fleet) => void,
 ): Promise<Fleet> {
   const subgraphs = new Map<ServiceName, ServerProcess>();
@@ -195,16 +212,30 @@ export async function startFleet(
   };
   register(fleet);
 
+  // With events, every publisher must know where its subscribers and the router are before it
+  // starts: their ports are chosen now, not by the kernel at listen time.
+  const ports = new Map<ServiceName | 'router-cached', number>();
+  const eventsEnv: Record<string, string> = {};
+  if (options.events) {
+    for (const name of [...SERVICE_NAMES, 'router-cached'] as const) ports.set(name, await freePort());
+    Object.assign(eventsEnv, identity.eventsEnv());
+    for (const service of SERVICE_NAMES) eventsEnv[`SUBGRAPH_${service.toUpperCase()}_URL`] = `http://127.0.0.1:${ports.get(service)}/graphql`;
+  }
   for (const service of SERVICE_NAMES) {
     const prefix = service.toUpperCase();
+    const toRouter: Record<string, string> =
+      options.events && service in EVENT_CATALOG && options.systems.includes('router-cached')
+        ? { ROUTER_URL: `http://127.0.0.1:${ports.get('router-cached')}`, ROUTER_EVENTS_SECRET: eventsEnv.ROUTER_EVENTS_SECRET! }
+        : { ROUTER_URL: '', ROUTER_EVENTS_SECRET: '' };
     const env = {
       HOST: '127.0.0.1',
-      [`${prefix}_PORT`]: '0',
+      [`${prefix}_PORT`]: String(ports.get(service) ?? 0),
       [`${prefix}_DATABASE_URL`]: data.urls[service],
       [`${prefix}_DATABASE_POOL_MAX`]: String(options.subgraphPool),
       ...identity.subgraphEnv(service),
+      ...(options.events ? { ...eventsEnv, ...toRouter, NATS_URL: '' } : {}),
     };
-    subgraphs.set(service, forkScript(service, 'subgraph', [service], env));
+    subgraphs.set(service, forkScript(service, 'subgraph', options.events ? [service, 'events'] : [service], env));
   }
   await Promise.all([...subgraphs.values()].map((p) => p.ready(60_000)));
 
@@ -217,15 +248,23 @@ export async function startFleet(
   await writeFile(rewritten, supergraph);
 
   for (const system of options.systems) {
-    if (system === 'router') {
-      const port = await freePort();
+    if (system === 'router' || system === 'router-cached') {
+      const port = ports.get(system as 'router-cached') ?? (await freePort());
       // Its shipped defaults, plus what this deployment needs: where the subgraphs are, their
       // secrets, and no rate limits. It verifies tokens against accounts' JWKS, found from accounts' URL.
-      const env: Record<string, string> = { HOST: '127.0.0.1', ROUTER_PORT: String(port), ...identity.gatewayEnv(), ...ROUTER_BENCH_ENV };
+      // router-cached: ROUTER_EVENTS_SECRET, so ENTITY_CACHE=auto turns the cache on (in memory,
+      // invalidated by the events the publishers push); the mixed scenario's router: ENTITY_CACHE=off.
+      const cache: Record<string, string> =
+        system === 'router-cached'
+          ? { ROUTER_EVENTS_SECRET: eventsEnv.ROUTER_EVENTS_SECRET ?? identity.eventsEnv().ROUTER_EVENTS_SECRET!, NATS_URL: '', REDIS_URL: '' }
+          : options.events
+            ? { ENTITY_CACHE: 'off' }
+            : {};
+      const env: Record<string, string> = { HOST: '127.0.0.1', ROUTER_PORT: String(port), ...identity.gatewayEnv(), ...ROUTER_BENCH_ENV, ...cache };
       for (const [service, p] of subgraphs) env[`SUBGRAPH_${service.toUpperCase()}_URL`] = p.url;
       const child = spawn(process.execPath, [...ROUTER_NODE_FLAGS, ROUTER_MAIN], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      const router = new ServerProcess('router', child);
-      systems.set('router', router);
+      const router = new ServerProcess(system, child);
+      systems.set(system, router);
       await router.ready(30_000, `http://127.0.0.1:${port}/health`);
       router.url = `http://127.0.0.1:${port}/graphql`;
     } else if (system === 'apollo-gateway' || system === 'hive-gateway') {

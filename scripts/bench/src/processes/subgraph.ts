@@ -2,21 +2,39 @@
 // the kit reads (<NAME>_DATABASE_URL, _DATABASE_POOL_MAX, _SIGNING_SECRET, _PORT; accounts also
 // ACCOUNTS_JWT_PRIVATE_KEY), its definition built from them (accounts' factory), the kit's
 // startSubgraph on a PostgreSQL database; plus counters: requests at its HTTP layer and SQL
-// statements through Database.onStatement. Argument: <service>.
+// statements through Database.onStatement. Arguments: <service> [events].
+//
+// With `events` (the mixed scenario) its events are on as the kit's runSubgraph turns them on
+// without NATS_URL: the HTTP transport to every subscriber of what it publishes
+// (SUBGRAPH_<NAME>_URL, <NAME>_EVENTS_SECRET) and, with ROUTER_URL and ROUTER_EVENTS_SECRET, to the
+// router; its own <NAME>_EVENTS_SECRET verifies what is pushed to it. Without it, no events (the
+// full scenario, as before).
 import { openDatabase } from '@commerce/db';
-import { createLogger, loadSubgraphEnv, startSubgraph } from '@commerce/service-kit';
+import { createLogger, EVENT_CATALOG, httpTransport, loadEventEndpoints, loadSubgraphEnv, startSubgraph, subscriptionsOf } from '@commerce/service-kit';
 import { isServiceName, loadService } from '../services.ts';
 import { announceServer, startChild } from '../ipc.ts';
 
 await startChild(async () => {
-  const [service] = process.argv.slice(2);
-  if (!service || !isServiceName(service)) throw new Error('usage: subgraph.ts <service> (configured through its environment)');
+  const [service, mode] = process.argv.slice(2);
+  if (!service || !isServiceName(service)) throw new Error('usage: subgraph.ts <service> [events] (configured through its environment)');
   const env = loadSubgraphEnv(service.toUpperCase(), 0);
   if (!env.databaseUrl) throw new Error(`${service.toUpperCase()}_DATABASE_URL is not set`);
   const logger = createLogger(service, 'error');
   const loaded = await loadService(service);
   const definition = 'create' in loaded ? await loaded.create({ env, redis: null, logger }) : loaded;
   const database = await openDatabase({ service, kind: 'postgres', url: env.databaseUrl, pool: { ...env.pool, applicationName: service } });
+  // The kit's eventsFromEnv (subgraph.ts), HTTP branch: it is not exported, its parts are.
+  let events: { transport: ReturnType<typeof httpTransport>; secret: string } | null = null;
+  if (mode === 'events') {
+    const publishes = service in EVENT_CATALOG;
+    if (publishes || subscriptionsOf(service).length > 0) {
+      if (!env.eventsSecret) throw new Error(`${service.toUpperCase()}_EVENTS_SECRET is not set`);
+      const subscribers = publishes
+        ? [...new Set(Object.values(EVENT_CATALOG[service as keyof typeof EVENT_CATALOG]).flatMap((contract) => contract.subscribers as readonly string[]))]
+        : [];
+      events = { transport: httpTransport(loadEventEndpoints(subscribers)), secret: env.eventsSecret };
+    }
+  }
   const running = await startSubgraph(definition, {
     database,
     signingSecret: env.signingSecret,
@@ -24,6 +42,11 @@ await startChild(async () => {
     host: env.host,
     port: env.port,
     logger,
+    ...(events ? { events } : {}),
   });
-  announceServer(running, database, running.url);
+  announceServer(
+    { server: running.server, stop: async () => { await running.stop(); await events?.transport.close(); } },
+    database,
+    running.url,
+  );
 });
