@@ -117,10 +117,11 @@ const healthy = await Promise.all(services.map((service) => waitForHealth(servic
 const missing = services.filter((_, i) => !healthy[i]).map((s) => s.name);
 if (missing.length > 0 && !stopping) console.error(`Not healthy after 120 s: ${missing.join(', ')} (the router starts anyway).`);
 
-if (process.env.NODE_ENV !== 'production' && missing.length === 0 && !stopping) await refreshReplicas();
-
 launch('router', resolve(REPO_ROOT, 'router'), { ROUTER_PORT: routerPort }, services.length);
-if (await waitForHealth(`http://localhost:${routerPort}/health`, 30_000)) {
+const routerUp = await waitForHealth(`http://localhost:${routerPort}/health`, 30_000);
+// After the router: the snapshots are pushed to its entity cache too, and it is there to take them.
+if (process.env.NODE_ENV !== 'production' && missing.length === 0 && !stopping) await refreshReplicas();
+if (routerUp) {
   console.log(`
   Supergraph ready. Open http://localhost:${routerPort}/graphql in a browser for the IDE, or:
 
