@@ -201,6 +201,34 @@ describe('the entity cache in the router, invalidated by events pushed over HTTP
     expect(again.requests.accounts).toBe(0);
   });
 
+  it("a customer's orders: cached for them alone, a new order and the saga's verdict seen on the next read", async () => {
+    const orders = `query ($id: ID!) { user(id: $id) { orders(first: 20) { id status totalCents } } }`;
+    const mine = { userId: 12 };
+    const before = (await supergraph.query(orders, { id: '12' }, mine)).data!.user.orders as { id: string; status: string }[];
+    const { requests } = await supergraph.measure(() => supergraph.query(orders, { id: '12' }, mine));
+    expect(requests.orders).toBe(0);
+
+    const placed = await supergraph.query(
+      `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id status } } }`,
+      { input: { items: [{ productId: '4', quantity: 1 }], idempotencyKey: `cache-${Date.now()}` } },
+      mine,
+    );
+    expect(placed.errors).toBeUndefined();
+    const id = placed.data!.placeOrder.order.id as string;
+    // OrderPlaced puts it in the list; inventory's answer then confirms it (OrderStatusChanged).
+    const settled = await eventually(
+      () => supergraph.query(orders, { id: '12' }, mine),
+      (r) => (r.data?.user.orders as { id: string; status: string }[] | undefined)?.some((o) => o.id === id && o.status === 'CONFIRMED') === true,
+    );
+    expect(settled.data!.user.orders).toHaveLength(before.length + 1);
+    expect((settled.data!.user.orders as { id: string; status: string }[]).find((o) => o.id === id)?.status).toBe('CONFIRMED');
+
+    // Another customer asking for the same order is refused, never served the owner's entry.
+    const other = await supergraph.query(`query ($id: ID!) { order(id: $id) { status } }`, { id }, { userId: 13 });
+    expect(other.data?.order ?? null).toBeNull();
+    expect(other.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
   it('Cache-Control: no-cache reads from the subgraphs and refills the cache', async () => {
     await supergraph.query(PRODUCT, { id: '5' });
     const { requests } = await supergraph.measure(() =>
