@@ -119,8 +119,65 @@ function storeSuite(name: string, makeStore: () => Promise<{ store: CacheStore; 
       await cache.fetch('inventory', fetch, later.send, ANYONE);
       expect(later.asked).toEqual([['22', '23']]);
     });
+
+    it('a root fetch is stored only without errors, and any change to an entity of a type it selects empties it', async () => {
+      const cache = createEntityCache({ store, policy });
+      const fetch = { query: 'query($id:ID!){product(id:$id){__typename id name}}', variables: { id: '31' } };
+      let sent = 0;
+      const answer = (errors: boolean) => async (): Promise<GatewayGraphQLResponse> => {
+        sent++;
+        return errors ? { data: { product: null }, errors: [{ message: 'gone', extensions: { code: 'NOT_FOUND' } }] } : { data: { product: { __typename: 'Product', id: '31', name: 'Lamp' } } };
+      };
+      await cache.fetch('products', fetch, answer(true), ANYONE);
+      await cache.fetch('products', fetch, answer(false), ANYONE);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await cache.fetch('products', fetch, answer(false), ANYONE)).toEqual({ data: { product: { __typename: 'Product', id: '31', name: 'Lamp' } } });
+      expect(sent).toBe(2);
+      await cache.invalidate([{ type: 'Product', id: '999' }]);
+      await cache.fetch('products', fetch, answer(false), ANYONE);
+      expect(sent).toBe(3);
+    });
   });
 }
+
+describe('the memory store keeps its bounds', () => {
+  it('drops the oldest entry beyond its size', async () => {
+    const store = memoryStore(2);
+    await store.write(['a', 'b', 'c'].map((key) => ({ key, value: key, ttlSeconds: 60 })));
+    expect((await store.read(['a', 'b', 'c'], [])).entries).toEqual([null, 'b', 'c']);
+  });
+
+  it('clears entries and versions together, so an entry filled before an invalidation never looks current again', async () => {
+    const store = memoryStore(1);
+    const before = (await store.read([], ['Product:1'])).versions;
+    await store.write([{ key: 'e', value: 'old', ttlSeconds: 60 }]);
+    // Past four versions per entry, everything is cleared; the versions read before cannot match again.
+    await store.bump(['Product:1', 'Product:2', 'Product:3', 'Product:4', 'Product:5']);
+    const after = await store.read(['e'], ['Product:1']);
+    expect(after.entries).toEqual([null]);
+    expect(after.versions).not.toEqual(before);
+  });
+});
+
+describe('the Redis store', () => {
+  it('lets entries expire with their lifetime and versions a day after their last change', async () => {
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    const prefix = `test:ttl:${process.pid}:${Date.now()}:`;
+    try {
+      const store = redisStore(redis, prefix);
+      await store.write([{ key: 'k', value: '{}', ttlSeconds: 60 }]);
+      await store.bump(['Product:1']);
+      expect(await redis.ttl(`${prefix}k`)).toBeGreaterThan(55);
+      expect(await redis.ttl(`${prefix}k`)).toBeLessThanOrEqual(60);
+      expect(await redis.ttl(`${prefix}v:Product:1`)).toBeGreaterThan(86_000);
+      expect((await store.read(['k'], ['Product:1'])).versions).toEqual([1]);
+    } finally {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
+  });
+});
 
 storeSuite('memory', async () => ({ store: memoryStore(), close: async () => {} }));
 storeSuite('Redis', async () => {
