@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cacheCountersOf, cacheDelta, checkReads, checkWrite, costBetween, countersOf, post, type CacheCounters, type Cost } from './check.ts';
+import { cacheCountersOf, cacheDelta, checkReads, checkWrite, costBetween, countersOf, post, staleReadsVsDelivery, type CacheCounters, type Cost, type StaleReadsVsDelivery } from './check.ts';
 import { DatabaseServer, largeShape, openTruth, prepareDataSet, SEED_SHAPE, type DataShape, type SizeName } from './data.ts';
 import { median, percentile, runLoad, startWriter, stopCurrentLoad, type WriterResult } from './load.ts';
 import {
@@ -283,6 +283,7 @@ interface MixedAccumulator {
   cache: CacheCounters[];
   deliveries: number[];
   pendingDeliveries: number;
+  judged: StaleReadsVsDelivery[];
 }
 const mixedRuns = new Map<Cell, MixedAccumulator>();
 
@@ -414,12 +415,14 @@ async function measureRunning(size: SizeName, shape: DataShape, running: Fleet, 
         if (interrupted) return;
         const cell = cellFor(size, name, system);
         if (writes) {
-          const runs = mixedRuns.get(cell) ?? { writes: [], cache: [], deliveries: [], pendingDeliveries: 0 };
+          const runs = mixedRuns.get(cell) ?? { writes: [], cache: [], deliveries: [], pendingDeliveries: 0, judged: [] };
           runs.writes.push(writes);
           if (cache) runs.cache.push(cache);
+          const judged = deliveries ? staleReadsVsDelivery(writes.records, deliveries.events) : null;
           if (deliveries) {
             runs.deliveries.push(...deliveries.delivered);
             runs.pendingDeliveries += deliveries.pending;
+            runs.judged.push(judged!);
           }
           mixedRuns.set(cell, runs);
           const lookups = cache ? Object.values(cache.lookups).reduce((sum, l) => ({ hits: sum.hits + l.hits, misses: sum.misses + l.misses }), { hits: 0, misses: 0 }) : null;
@@ -428,6 +431,7 @@ async function measureRunning(size: SizeName, shape: DataShape, running: Fleet, 
               `staleness max ${Math.max(0, ...writes.staleness).toFixed(0)} ms, ${writes.staleReads} stale reads` +
               (lookups ? `, cache hits ${((100 * lookups.hits) / Math.max(1, lookups.hits + lookups.misses)).toFixed(0)} %, ${cache!.invalidations} invalidations` : '') +
               (deliveries ? `, event delivery max ${Math.max(0, ...deliveries.delivered).toFixed(0)} ms` : '') +
+              (judged ? `, stale reads after their event's delivery: ${judged.afterDelivery} of ${judged.withStaleReads} writes (${judged.unmatched} unmatched)` : '') +
               (writes.firstError ? `  WRITE FAILED: ${writes.firstError.slice(0, 200)}` : ''),
           );
         }
@@ -532,6 +536,15 @@ async function measureRunning(size: SizeName, shape: DataShape, running: Fleet, 
             p99: percentile(runs.deliveries, 99),
             max: runs.deliveries.length ? Math.max(...runs.deliveries) : Number.NaN,
             pending: runs.pendingDeliveries,
+          }
+        : null,
+      staleVsDelivery: runs.judged.length
+        ? {
+            writesWithStaleReads: runs.judged.reduce((total, j) => total + j.withStaleReads, 0),
+            afterDelivery: runs.judged.reduce((total, j) => total + j.afterDelivery, 0),
+            unmatched: runs.judged.reduce((total, j) => total + j.unmatched, 0),
+            maxExcessMs: runs.judged.some((j) => j.maxExcessMs !== null) ? Math.max(...runs.judged.flatMap((j) => (j.maxExcessMs === null ? [] : [j.maxExcessMs]))) : null,
+            maxWriteDeliveryMs: Math.max(0, ...runs.judged.flatMap((j) => j.deliveryMs)),
           }
         : null,
       readRps: cell.rounds.map((r) => r.rps),
@@ -641,7 +654,7 @@ if (!interrupted && cells.some((c) => c.rounds.length > 0)) {
     shapes,
     cells: cells.map((cell) => cell),
     peakMemory,
-    targets: mixed ? evaluateMixedTargets(cells, PROBE_INTERVAL_MS) : evaluateTargets(cells, peakMemory),
+    targets: mixed ? evaluateMixedTargets(cells) : evaluateTargets(cells, peakMemory),
     notes,
   };
   await mkdir(options.out, { recursive: true });

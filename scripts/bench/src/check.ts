@@ -1,4 +1,5 @@
-import type { DataShape } from './data.ts';
+import type { DataShape, RouterDeliveries } from './data.ts';
+import type { WriteKind, WriteRecord } from './load.ts';
 import type { Operation } from './operations.ts';
 import type { Fleet, SystemName } from './systems.ts';
 
@@ -213,4 +214,58 @@ export async function checkWrite(fleet: Fleet, operation: Operation, shape: Data
     throw new Error(`restock +1: ${services.system} gave stock ${services.stock}, ${monolith.system} gave ${monolith.stock} from the same data`);
   }
   return costs;
+}
+
+/** Which event each write publishes (the kit's catalogue): its publisher and type. */
+const EVENT_OF_WRITE: Record<WriteKind, { source: string; type: string }> = {
+  updateProductPrice: { source: 'products', type: 'ProductPriceChanged' },
+  restock: { source: 'inventory', type: 'StockChanged' },
+  addReview: { source: 'reviews', type: 'ReviewAdded' },
+};
+
+/** How the stale reads after each write compare with the delivery of that write's event to the router. */
+export interface StaleReadsVsDelivery {
+  /** Writes with at least one stale read after their mutation answered. */
+  withStaleReads: number;
+  /** Of those, writes whose last stale read was sent after their event had been delivered (a stale read beyond the bound). */
+  afterDelivery: number;
+  /** Writes whose event was not found or not delivered (not judged). */
+  unmatched: number;
+  /** Largest (last stale read sent − event delivered), ms: negative means every stale read was sent before the delivery. */
+  maxExcessMs: number | null;
+  /** Per write matched to its event: occurred_at → delivered_at, ms. */
+  deliveryMs: number[];
+}
+
+/**
+ * Matches every write to its event (same publisher, type and `product:<id>` aggregate, occurred
+ * while the mutation was in flight; timestamps have millisecond precision) and checks the bound:
+ * once a write's event has been delivered to the router (delivered_at is set after the router
+ * answered, so after it invalidated), every read sent afterwards must be fresh. `toleranceMs`
+ * covers the timestamps' rounding.
+ */
+export function staleReadsVsDelivery(records: readonly WriteRecord[], events: RouterDeliveries['events'], toleranceMs = 2): StaleReadsVsDelivery {
+  const result: StaleReadsVsDelivery = { withStaleReads: 0, afterDelivery: 0, unmatched: 0, maxExcessMs: null, deliveryMs: [] };
+  for (const record of records) {
+    const { source, type } = EVENT_OF_WRITE[record.kind];
+    const event = events.find(
+      (e) =>
+        e.source === source &&
+        e.type === type &&
+        e.aggregate === `product:${record.productId}` &&
+        e.occurredAt >= record.sentAt - toleranceMs &&
+        e.occurredAt <= record.answeredAt + toleranceMs,
+    );
+    if (event?.deliveredAt != null) result.deliveryMs.push(event.deliveredAt - event.occurredAt);
+    if (record.lastStaleSentAt === null) continue;
+    result.withStaleReads++;
+    if (!event || event.deliveredAt === null) {
+      result.unmatched++;
+      continue;
+    }
+    const excess = record.lastStaleSentAt - event.deliveredAt;
+    result.maxExcessMs = Math.max(result.maxExcessMs ?? excess, excess);
+    if (excess > toleranceMs) result.afterDelivery++;
+  }
+  return result;
 }

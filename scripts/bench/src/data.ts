@@ -331,6 +331,8 @@ export interface RouterDeliveries {
   delivered: number[];
   /** Events published in the window not delivered to the router yet. */
   pending: number;
+  /** Each event: its publisher, type, aggregate, and occurred_at / delivered_at in epoch ms (null: not delivered). */
+  events: { source: string; type: string; aggregate: string; occurredAt: number; deliveredAt: number | null }[];
 }
 
 /**
@@ -354,19 +356,25 @@ export async function openTruth(data: DataSet): Promise<{
   return {
     reviewCount: (where, productId) => count(where === 'monolith' ? 'monolith' : 'reviews', productId),
     async routerDeliveries(from, to) {
-      const result: RouterDeliveries = { delivered: [], pending: 0 };
+      const result: RouterDeliveries = { delivered: [], pending: 0, events: [] };
       for (const publisher of publishers) {
         const rows = await databases.get(publisher)!.withSession((s) =>
-          s.query<{ ms: unknown }>(
-            `SELECT extract(epoch FROM (d.delivered_at - e.occurred_at)) * 1000 AS ms
-               FROM outbox_deliveries d JOIN outbox_events e ON e.id = d.event_id
-              WHERE d.destination = 'router' AND e.occurred_at >= $1 AND e.occurred_at <= $2`,
+          s.query<{ source: string; type: string; aggregate: string; occurred: unknown; delivered: unknown; routed: boolean; expanded: boolean }>(
+            `SELECT e.source, e.type, e.aggregate, d.event_id IS NOT NULL AS routed, e.expanded_at IS NOT NULL AS expanded,
+                    extract(epoch FROM e.occurred_at) * 1000 AS occurred, extract(epoch FROM d.delivered_at) * 1000 AS delivered
+               FROM outbox_events e LEFT JOIN outbox_deliveries d ON d.event_id = e.id AND d.destination = 'router'
+              WHERE e.occurred_at >= $1 AND e.occurred_at <= $2`,
             [from.toISOString(), to.toISOString()],
           ),
         );
         for (const row of rows) {
-          if (row.ms === null) result.pending++;
-          else result.delivered.push(Number(row.ms));
+          // Expanded without a delivery to the router: an event the router is not sent (it changes no entity).
+          if (row.expanded && !row.routed) continue;
+          const occurredAt = Number(row.occurred);
+          const deliveredAt = row.delivered === null ? null : Number(row.delivered);
+          result.events.push({ source: row.source, type: row.type, aggregate: row.aggregate, occurredAt, deliveredAt });
+          if (deliveredAt === null) result.pending++;
+          else result.delivered.push(deliveredAt - occurredAt);
         }
       }
       return result;

@@ -220,7 +220,24 @@ export interface WriterResult {
   neverFresh: number;
   /** Latency of every probe that came back stale (what bounds the resolution of staleWindows). */
   staleProbeLatencies: number[];
+  /**
+   * Every write that was answered, in wall-clock ms (epoch): when the mutation was sent and
+   * answered, and when the last probe that still came back stale was sent (null: none did). The
+   * scenario matches each to its event's delivery to the router.
+   */
+  records: WriteRecord[];
 }
+
+export interface WriteRecord {
+  kind: WriteKind;
+  productId: number;
+  sentAt: number;
+  answeredAt: number;
+  lastStaleSentAt: number | null;
+}
+
+/** Wall-clock now in ms with sub-millisecond precision (comparable with PostgreSQL's timestamps). */
+const wallClock = () => performance.timeOrigin + performance.now();
 
 type Post = (query: string, variables: Record<string, unknown>) => Promise<{ status: number; body: { data?: unknown; errors?: unknown[] } }>;
 
@@ -259,6 +276,7 @@ export function startWriter(options: {
     staleReads: 0,
     neverFresh: 0,
     staleProbeLatencies: [],
+    records: [],
   };
   const inFlight = new Set<number>();
   const tasks = new Set<Promise<void>>();
@@ -275,6 +293,7 @@ export function startWriter(options: {
   };
   const write = async (j: number, kind: WriteKind, id: number) => {
     const before = await probe(id);
+    const sentAt = wallClock();
     let fresh: (p: Probe) => boolean;
     let response;
     if (kind === 'updateProductPrice') {
@@ -296,17 +315,21 @@ export function startWriter(options: {
       throw new Error(`${kind} of product ${id}: ${response.status} ${JSON.stringify(response.body).slice(0, 300)}`);
     }
     const committed = performance.now();
+    const record: WriteRecord = { kind, productId: id, sentAt, answeredAt: wallClock(), lastStaleSentAt: null };
+    result.records.push(record);
     while (true) {
-      const sentAt = performance.now();
+      const probeSentAt = performance.now();
+      const probeSentAtWall = wallClock();
       const seen = await probe(id);
       const now = performance.now();
       if (fresh(seen)) {
         result.staleness.push(now - committed);
-        result.staleWindows.push(Math.max(0, sentAt - committed));
+        result.staleWindows.push(Math.max(0, probeSentAt - committed));
         return;
       }
       result.staleReads++;
-      result.staleProbeLatencies.push(now - sentAt);
+      record.lastStaleSentAt = probeSentAtWall;
+      result.staleProbeLatencies.push(now - probeSentAt);
       if (now - committed > options.timeoutMs) {
         result.neverFresh++;
         throw new Error(`${kind} of product ${id}: still the old value ${options.timeoutMs} ms after the write was answered (${JSON.stringify(seen)})`);
