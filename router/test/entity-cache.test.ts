@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { GatewayGraphQLRequest, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { signatureHeaders } from '@commerce/service-kit/core';
 import { natsServerBinary, privateNatsServer } from '@commerce/service-kit/testing/nats';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -341,7 +343,7 @@ describe('a shared cache in Redis', () => {
     }
   });
 
-  it('with Redis unreachable the router answers from the subgraphs', async () => {
+  it('with Redis unreachable the router answers from the subgraphs, and refuses invalidations so they are sent again', async () => {
     const offline = await supergraph.startRouter({ redisUrl: 'redis://127.0.0.1:1', entityCache: { eventsSecret: 'y'.repeat(40) } });
     try {
       const expected = await supergraph.query(PRODUCT, { id: '7' });
@@ -351,6 +353,21 @@ describe('a shared cache in Redis', () => {
         expect(await answer.json()).toEqual({ data: expected.data });
       }
       expect(offline.cache?.stats().errors).toBeGreaterThan(0);
+
+      // An event it cannot apply is refused with 503, so the publisher's relay sends it again;
+      // one it cannot read is acknowledged (retrying would block the publisher's later events).
+      const push = async (body: string) => {
+        const url = new URL('/internal/events', offline.url);
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        Object.assign(headers, signatureHeaders('y'.repeat(40), { method: 'POST', path: url.pathname, headers, body }));
+        const response = await fetch(url, { method: 'POST', headers, body });
+        return { status: response.status, body: (await response.json()) as Record<string, any> };
+      };
+      const event = { id: randomUUID(), source: 'inventory', type: 'StockChanged', version: 1, aggregate: 'product:7', sequence: 1, occurredAt: new Date().toISOString(), payload: { productId: 7, stock: 3 } };
+      const refused = await push(JSON.stringify(event));
+      expect(refused.status).toBe(503);
+      expect(refused.body.errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+      expect(await push('{"not":"an event"}')).toEqual({ status: 200, body: { outcome: 'ignored', reason: expect.stringMatching(/^malformed envelope/) } });
     } finally {
       await offline.stop();
     }
