@@ -328,8 +328,15 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
   };
   const fresh = (raw: string | null | undefined, versions: number[]): Stored | null => {
     if (!raw) return null;
-    const stored = JSON.parse(raw) as Stored;
-    return stored.v.length === versions.length && stored.v.every((v, i) => v === versions[i]) ? stored : null;
+    let stored: Stored;
+    try {
+      stored = JSON.parse(raw) as Stored;
+    } catch (error) {
+      // Not something this router wrote (another version, a hand edit): a miss, refilled.
+      failed('read', error);
+      return null;
+    }
+    return Array.isArray(stored?.v) && stored.v.length === versions.length && stored.v.every((v, i) => v === versions[i]) ? stored : null;
   };
 
   async function entities(subgraph: string, rule: Extract<CacheRule, { kind: 'entities' }>, request: Request, send: Send, refresh: boolean, caller: string) {

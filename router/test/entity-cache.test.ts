@@ -142,6 +142,23 @@ function storeSuite(name: string, makeStore: () => Promise<{ store: CacheStore; 
   });
 }
 
+describe('an entry the router cannot read', () => {
+  it('is a miss, refilled, never an error', async () => {
+    const fetch = { ...STOCK_FETCH, variables: { representations: [{ __typename: 'Product', id: '41' }] } };
+    // Learn the entry's key from a fill, then put something that is not an entry under it.
+    const store = memoryStore();
+    const keys: string[] = [];
+    const recording: CacheStore = { ...store, write: async (items) => void keys.push(...items.map((item) => item.key)) };
+    await createEntityCache({ store: recording, policy }).fetch('inventory', fetch, fakeSubgraph({ '41': { stock: 1 } }).send, ANYONE);
+    await store.write(keys.map((key) => ({ key, value: 'not json', ttlSeconds: 60 })));
+    const cache = createEntityCache({ store, policy });
+    const subgraph = fakeSubgraph({ '41': { stock: 2 } });
+    expect(await cache.fetch('inventory', fetch, subgraph.send, ANYONE)).toEqual({ data: { _entities: [{ stock: 2 }] } });
+    expect(subgraph.asked).toEqual([['41']]);
+    expect(cache.stats().errors).toBe(1);
+  });
+});
+
 describe('the memory store keeps its bounds', () => {
   it('drops the oldest entry beyond its size', async () => {
     const store = memoryStore(2);
