@@ -121,7 +121,7 @@ export class ServerProcess {
     if (!this.child.connected) return { requests: 0, statements: 0 };
     const id = this.nextId++;
     return new Promise<Counters>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name} did not report its counters`)), 5_000);
+      const timer = setTimeout(() => reject(new Error(`${this.name} did not report its counters within 30 s`)), 30_000);
       this.pending.set(id, (counters) => {
         clearTimeout(timer);
         resolve(counters);
