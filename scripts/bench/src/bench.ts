@@ -471,6 +471,13 @@ async function measureRunning(size: SizeName, shape: DataShape, running: Fleet, 
     }
   }
 
+  // Anything that failed under load: what the processes printed last (the subgraphs log errors only).
+  if (cells.some((c) => c.failures > 0 || (c.mixed?.writes.failed ?? 0) > 0) || [...mixedRuns.values()].some((r) => r.writes.some((w) => w.failed > 0))) {
+    for (const process of running.all()) {
+      const tail = process.tail().trim();
+      if (tail) log(`${size}: last output of ${process.name}${process.exited ? ' (exited)' : ''}:\n${tail}`);
+    }
+  }
   for (const [cell, values] of latencies) {
     cell.medianRps = median(cell.rounds.map((r) => r.rps));
     cell.p50 = percentile(values, 50);
