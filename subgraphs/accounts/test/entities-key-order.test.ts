@@ -16,6 +16,12 @@ afterAll(() => harness?.close());
 
 const shape = (row: User | null) => row && { id: String(row.id), email: row.email, name: row.name, createdAt: row.createdAt.toISOString() };
 
+/** A statement reading `table` by exactly `n` keys of `column` (`IN ($1,…,$n)`) and by nothing else. */
+const readsKeys = (table: string, column: string, n: number) =>
+  expect.stringMatching(
+    new RegExp(` FROM "public"\\."${table}" WHERE "public"\\."${table}"\\."${column}" IN \\(${Array.from({ length: n }, (_, i) => `\\$${i + 1}`).join(',')}\\) `),
+  );
+
 describe('User entities in shuffled key order', () => {
   it('answers ids and emails mixed, repeated and unknown, each with its own row, in the order asked', async () => {
     const reps = [
@@ -42,5 +48,28 @@ describe('User entities in shuffled key order', () => {
     );
     expect(want.filter((u) => u === null)).toHaveLength(2);
     expect(result.data?._entities).toEqual(want);
+  });
+
+  it('reads a batch with one statement per key kind, each bound to exactly the keys asked for', async () => {
+    // 3 distinct ids and 3 distinct emails (one unknown of each): a statement without its key
+    // filter would answer the same, reading every user for each batch.
+    const reps = [{ id: '42' }, { email: 'user7@example.com' }, { id: '999' }, { email: 'USER31@example.com' }, { id: '42' }, { id: '3' }, { email: 'nobody@example.com' }];
+    const { result, sql } = await harness.countStatements(() =>
+      query(`query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id email } } }`, {
+        reps: reps.map((rep) => ({ __typename: 'User', ...rep })),
+      }, { viewer: ADMIN }),
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data?._entities).toEqual([
+      { id: '42', email: 'user42@example.com' },
+      { id: '7', email: 'user7@example.com' },
+      null,
+      { id: '31', email: 'user31@example.com' },
+      { id: '42', email: 'user42@example.com' },
+      { id: '3', email: 'user3@example.com' },
+      null,
+    ]);
+    expect(sql).toHaveLength(2);
+    expect(sql).toEqual(expect.arrayContaining([readsKeys('users', 'id', 3), readsKeys('users', 'email', 3)]));
   });
 });

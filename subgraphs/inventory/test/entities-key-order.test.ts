@@ -18,6 +18,12 @@ afterAll(() => harness?.close());
 // between products with waitlists (every tenth product is out of stock and has one).
 const KEYS = [30, 10, 200, 7, 20, 4242, 150, 10, 1, 60];
 
+/** A statement reading `table` by exactly `n` keys of `column` (`IN ($1,…,$n)`) and by nothing else. */
+const readsKeys = (table: string, column: string, n: number) =>
+  expect.stringMatching(
+    new RegExp(` FROM "public"\\."${table}" WHERE "public"\\."${table}"\\."${column}" IN \\(${Array.from({ length: n }, (_, i) => `\\$${i + 1}`).join(',')}\\) `),
+  );
+
 /** What the service's own rows say about a product, read one key at a time (no loader). */
 async function expected(productId: number) {
   const item = await harness.client.inventoryItem.findUnique({ where: { productId } });
@@ -47,5 +53,41 @@ describe('Product entities in shuffled key order', () => {
     );
     expect(result.errors).toBeUndefined();
     expect(statements).toBe(2);
+  });
+
+  it('binds each statement to exactly the products asked for', async () => {
+    // 9 distinct products: a statement without its key filter would answer the same, reading
+    // every stock row and every waitlist for each batch.
+    const { result, sql } = await harness.countStatements(() =>
+      harness.query(`query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { stock waitlist { email } } } }`, {
+        reps: KEYS.map((id) => ({ __typename: 'Product', id: String(id) })),
+      }),
+    );
+    expect(result.errors).toBeUndefined();
+    expect(sql).toHaveLength(2);
+    expect(sql).toEqual(expect.arrayContaining([readsKeys('inventory_items', 'product_id', 9), readsKeys('waitlist_entries', 'product_id', 9)]));
+  });
+
+  it('lists a waitlist in the order people joined, ties by id, whatever order the rows are stored in', async () => {
+    // Product 33 is in stock with no seeded waitlist. Stored (and numbered) out of order: the
+    // newest entries first, a tie in created_at stored higher id first, the earliest with the
+    // highest id.
+    const at = (minute: number) => new Date(Date.UTC(2026, 10, 1, 12, minute));
+    await harness.client.waitlistEntry.createMany({
+      data: [
+        { id: 900_004, productId: 33, email: 'fourth@example.com', createdAt: at(30) },
+        { id: 900_003, productId: 33, email: 'third@example.com', createdAt: at(30) },
+        { id: 900_005, productId: 33, email: 'first@example.com', createdAt: at(10) },
+        { id: 900_002, productId: 33, email: 'second@example.com', createdAt: at(20) },
+      ],
+    });
+    const result = await harness.query(`query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id waitlist { email } } } }`, {
+      reps: [{ __typename: 'Product', id: '33' }, { __typename: 'Product', id: '30' }],
+    });
+    expect(result.errors).toBeUndefined();
+    expect(result.data?._entities[0]).toEqual({
+      id: '33',
+      waitlist: [{ email: 'first@example.com' }, { email: 'second@example.com' }, { email: 'third@example.com' }, { email: 'fourth@example.com' }],
+    });
   });
 });

@@ -15,6 +15,12 @@ afterAll(() => harness?.close());
 
 const FIELDS = 'id status reason totalCents createdAt updatedAt user { id } items { quantity unitPriceCents product { id } }';
 
+/** A statement reading `table` by exactly `n` keys of `column` (`IN ($1,…,$n)`) and by nothing else. */
+const readsKeys = (table: string, column: string, n: number) =>
+  expect.stringMatching(
+    new RegExp(` FROM "public"\\."${table}" WHERE "public"\\."${table}"\\."${column}" IN \\(${Array.from({ length: n }, (_, i) => `\\$${i + 1}`).join(',')}\\) `),
+  );
+
 /** An order as the service's own rows say, read one key at a time (no loader). */
 async function shape(order: Order) {
   const items = await harness.client.orderItem.findMany({ where: { orderId: order.id }, orderBy: { id: 'asc' } });
@@ -57,5 +63,50 @@ describe('entities in shuffled key order', () => {
     }));
     expect(want.filter((u) => u.orders.length > 0).length).toBeGreaterThanOrEqual(4);
     expect(result.data?._entities).toEqual(want);
+  });
+
+  it('binds the order and item statements to exactly the orders asked for', async () => {
+    // 4 distinct orders, one unknown: a statement without its key filter would answer the same,
+    // reading every order and every item for each batch.
+    const ids = [120, 7, 99999, 7, 64];
+    const { result, sql } = await harness.countStatements(() =>
+      harness.query(`query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Order { id items { quantity } } } }`, {
+        reps: ids.map((id) => ({ __typename: 'Order', id: String(id) })),
+      }),
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data?._entities.map((order: { id: string } | null) => order?.id ?? null)).toEqual(['120', '7', null, '7', '64']);
+    // The items statement asks for the 3 orders found, not the unknown one.
+    expect(sql).toEqual([readsKeys('orders', 'id', 4), readsKeys('order_items', 'order_id', 3)]);
+  });
+
+  it("lists an order's items by id, whatever order the rows are stored in", async () => {
+    // Stored highest id first: without its ORDER BY the statement returns them as stored.
+    await harness.client.order.create({
+      data: {
+        id: 900_001,
+        userId: 5,
+        status: 'CONFIRMED',
+        items: {
+          create: [
+            { id: 900_013, productId: 30, quantity: 3, unitPriceCents: 300 },
+            { id: 900_012, productId: 20, quantity: 2, unitPriceCents: 200 },
+            { id: 900_011, productId: 10, quantity: 1, unitPriceCents: 100 },
+          ],
+        },
+      },
+    });
+    const result = await harness.query(`query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Order { id items { quantity unitPriceCents product { id } } } } }`, {
+      reps: [{ __typename: 'Order', id: '900001' }, { __typename: 'Order', id: '7' }],
+    });
+    expect(result.errors).toBeUndefined();
+    expect(result.data?._entities[0]).toEqual({
+      id: '900001',
+      items: [
+        { quantity: 1, unitPriceCents: 100, product: { id: '10' } },
+        { quantity: 2, unitPriceCents: 200, product: { id: '20' } },
+        { quantity: 3, unitPriceCents: 300, product: { id: '30' } },
+      ],
+    });
   });
 });

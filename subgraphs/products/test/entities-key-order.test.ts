@@ -17,6 +17,12 @@ const FIELDS = 'id sku name description priceCents weightGrams category';
 const shape = (row: Product | null) =>
   row && { id: String(row.id), sku: row.sku, name: row.name, description: row.description, priceCents: row.priceCents, weightGrams: row.weightGrams, category: row.category };
 
+/** A statement reading `table` by exactly `n` keys of `column` (`IN ($1,…,$n)`) and by nothing else. */
+const readsKeys = (table: string, column: string, n: number) =>
+  expect.stringMatching(
+    new RegExp(` FROM "public"\\."${table}" WHERE "public"\\."${table}"\\."${column}" IN \\(${Array.from({ length: n }, (_, i) => `\\$${i + 1}`).join(',')}\\) `),
+  );
+
 describe('Product entities in shuffled key order', () => {
   it('answers ids and SKUs mixed, repeated and unknown, each with its own row, in the order asked', async () => {
     const reps = [
@@ -43,5 +49,28 @@ describe('Product entities in shuffled key order', () => {
     );
     expect(want.filter((p) => p === null)).toHaveLength(2);
     expect(result.data?._entities).toEqual(want);
+  });
+
+  it('reads a batch with one statement per key kind, each bound to exactly the keys asked for', async () => {
+    // 3 distinct ids and 3 distinct SKUs (one unknown of each): a statement without its key
+    // filter would answer the same, reading the whole catalogue for each batch.
+    const reps = [{ id: '150' }, { sku: 'SKU-0003' }, { id: '99999' }, { sku: 'sku-0120' }, { id: '150' }, { id: '2' }, { sku: 'SKU-9999' }];
+    const { result, sql } = await harness.countStatements(() =>
+      harness.query(`query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id sku } } }`, {
+        reps: reps.map((rep) => ({ __typename: 'Product', ...rep })),
+      }),
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data?._entities).toEqual([
+      { id: '150', sku: 'SKU-0150' },
+      { id: '3', sku: 'SKU-0003' },
+      null,
+      { id: '120', sku: 'SKU-0120' },
+      { id: '150', sku: 'SKU-0150' },
+      { id: '2', sku: 'SKU-0002' },
+      null,
+    ]);
+    expect(sql).toHaveLength(2);
+    expect(sql).toEqual(expect.arrayContaining([readsKeys('products', 'id', 3), readsKeys('products', 'sku', 3)]));
   });
 });

@@ -17,6 +17,12 @@ const NEWEST_FIRST = [{ createdAt: 'desc' as const }, { id: 'desc' as const }];
 const shape = (row: Review) => ({ id: String(row.id), rating: row.rating, body: row.body, createdAt: row.createdAt.toISOString(), author: { id: String(row.authorId) }, product: { id: String(row.productId) } });
 const FIELDS = 'id rating body createdAt author { id } product { id }';
 
+/** A statement reading `table` by exactly `n` keys of `column` (`IN ($1,…,$n)`) and by nothing else. */
+const readsKeys = (table: string, column: string, n: number) =>
+  expect.stringMatching(
+    new RegExp(` FROM "public"\\."${table}" WHERE "public"\\."${table}"\\."${column}" IN \\(${Array.from({ length: n }, (_, i) => `\\$${i + 1}`).join(',')}\\) `),
+  );
+
 describe('entities in shuffled key order', () => {
   it('answers Review ids mixed, repeated and unknown, each with its own row', async () => {
     const ids = [311, 5, 99999, 120, 5, 42, 600, 1];
@@ -68,5 +74,36 @@ describe('entities in shuffled key order', () => {
     const stats = want.flatMap((w) => (w.reviewCount ? [`${w.reviewCount}/${w.averageRating}`] : []));
     expect(new Set(stats).size).toBeGreaterThanOrEqual(3);
     expect(result.data?._entities).toEqual(want);
+  });
+
+  it('binds the review and rating statements to exactly the keys asked for', async () => {
+    // 3 distinct reviews and 3 distinct products, one unknown of each: a statement without its
+    // key filter would answer the same, reading (or grouping) every review for each batch.
+    const reps = [
+      { __typename: 'Review', id: '311' },
+      { __typename: 'Product', id: '150' },
+      { __typename: 'Review', id: '99999' },
+      { __typename: 'Product', id: '9999' },
+      { __typename: 'Review', id: '311' },
+      { __typename: 'Review', id: '5' },
+      { __typename: 'Product', id: '3' },
+    ];
+    const { result, sql } = await harness.countStatements(() =>
+      harness.query(`query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Review { id } ... on Product { id reviewCount } } }`, { reps }),
+    );
+    expect(result.errors).toBeUndefined();
+    const counts = await Promise.all([150, 3].map((productId) => harness.client.review.count({ where: { productId } })));
+    expect(counts.every((count) => count > 0)).toBe(true);
+    expect(result.data?._entities).toEqual([
+      { id: '311' },
+      { id: '150', reviewCount: counts[0] },
+      null,
+      { id: '9999', reviewCount: 0 },
+      { id: '311' },
+      { id: '5' },
+      { id: '3', reviewCount: counts[1] },
+    ]);
+    expect(sql).toHaveLength(2);
+    expect(sql).toEqual(expect.arrayContaining([readsKeys('reviews', 'id', 3), readsKeys('reviews', 'product_id', 3)]));
   });
 });
