@@ -207,8 +207,10 @@ export interface WriterResult {
   ok: number;
   failed: number;
   firstError: string | null;
-  /** Writes skipped because their product still had a write in flight (per-product serialisation). */
+  /** Ticks skipped: their product still had a write in flight, or `maxInFlight` writes were in flight. */
   skipped: number;
+  /** Most writes in flight at once (each: read, mutation, read-backs until fresh). */
+  maxInFlight: number;
   byKind: Record<WriteKind, number>;
   /** Per write that was answered: mutation answered → first probe answer carrying the new value (ms). */
   staleness: number[];
@@ -250,7 +252,8 @@ type Post = (query: string, variables: Record<string, unknown>) => Promise<{ sta
  * the new price exactly; stock at least the stock restock answered; reviewCount at least the
  * count in the owner's database once addReview answered (`reviewCount(productId)`). One write per
  * product at a time (a product with a write in flight is skipped), so a value read back is that
- * write's or a later one's. Stops launching when stopped and waits for the writes in flight.
+ * write's or a later one's; at most `maxInFlight` writes at once (a slow system gets fewer writes,
+ * not a growing pile). Stops launching when stopped and waits for the writes in flight.
  */
 export function startWriter(options: {
   post: Post;
@@ -263,6 +266,8 @@ export function startWriter(options: {
   reviewCount: (productId: number) => Promise<number>;
   timeoutMs: number;
   probeIntervalMs: number;
+  /** Bounds the writer: a tick that finds this many writes in flight is skipped (counted), not queued. */
+  maxInFlight: number;
 }): { stop(): Promise<WriterResult> } {
   const result: WriterResult = {
     sent: 0,
@@ -270,6 +275,7 @@ export function startWriter(options: {
     failed: 0,
     firstError: null,
     skipped: 0,
+    maxInFlight: 0,
     byKind: { updateProductPrice: 0, restock: 0, addReview: 0 },
     staleness: [],
     staleWindows: [],
@@ -340,6 +346,10 @@ export function startWriter(options: {
   let j = 0;
   const timer = setInterval(() => {
     const index = options.startAt + j++;
+    if (tasks.size >= options.maxInFlight) {
+      result.skipped++;
+      return;
+    }
     const kind = WRITE_KINDS[index % WRITE_KINDS.length]!;
     let id = options.product(index);
     // A product with a write in flight: a few more draws, then skip this tick.
@@ -359,6 +369,7 @@ export function startWriter(options: {
         tasks.delete(task);
       });
     tasks.add(task);
+    result.maxInFlight = Math.max(result.maxInFlight, tasks.size);
   }, 1000 / options.rate);
   return {
     async stop() {

@@ -51,7 +51,7 @@ export interface Cell {
 
 /** What the mixed scenario adds to a cell, over every measured round together. */
 export interface MixedCell {
-  writes: { sent: number; ok: number; failed: number; skipped: number; firstError: string | null; byKind: Record<string, number> };
+  writes: { sent: number; ok: number; failed: number; skipped: number; maxInFlight: number; firstError: string | null; byKind: Record<string, number> };
   /** Mutation answered → first read answer with the new value, ms (every write read back). */
   staleness: { count: number; p50: number; p99: number; max: number };
   /** Mutation answered → sending of the first read that came back fresh, ms (0 when the first read did). */
@@ -325,7 +325,7 @@ export function evaluateMixedTargets(cells: readonly Cell[]): Target[] {
 export function mixedTable(result: BenchResult): string {
   const lines: string[] = [];
   lines.push(
-    '| operation | system | median req/s | p50 / p95 / p99 ms | CPU ms/req (gateway + subgraphs + PostgreSQL) | peak RSS MB | cache hit rate (by type) | staleness p99 / max ms | stale window max ms | writes ok / sent |',
+    '| operation | system | median req/s | p50 / p95 / p99 ms | CPU ms/req (gateway + subgraphs + PostgreSQL) | peak RSS MB | cache hit rate (by type) | staleness p99 / max ms | stale window max ms | writes ok / sent (most in flight) |',
     '|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const cell of result.cells) {
@@ -336,7 +336,7 @@ export function mixedTable(result: BenchResult): string {
       : '–';
     lines.push(
       `| ${cell.operation} | ${cell.system} | ${fmt(cell.medianRps, 0)} | ${fmt(cell.p50)} / ${fmt(cell.p95)} / ${fmt(cell.p99)} | ${cpu} | ${fmt(cell.maxRssMb, 0)} | ${cache} | ` +
-        `${m ? `${fmt(m.staleness.p99, 0)} / ${fmt(m.staleness.max, 0)}` : '–'} | ${m ? fmt(m.staleWindow.max, 0) : '–'} | ${m ? `${m.writes.ok} / ${m.writes.sent}` : '–'} |`,
+        `${m ? `${fmt(m.staleness.p99, 0)} / ${fmt(m.staleness.max, 0)}` : '–'} | ${m ? fmt(m.staleWindow.max, 0) : '–'} | ${m ? `${m.writes.ok} / ${m.writes.sent} (${m.writes.maxInFlight})` : '–'} |`,
     );
   }
   lines.push('', '| ratio of median req/s | deep-read | user-read |', '|---|---|---|');
