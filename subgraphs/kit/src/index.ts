@@ -12,7 +12,7 @@ export { DateTime } from './scalars.ts';
 export { randomInt, SEED, seedDate, seededRandom, seedProductPriceCents, seedUserEmail } from './seed.ts';
 export { AUTH_DIRECTIVES, enforceAuthorization, signedInUserId } from './authorization.ts';
 export type { OwnerOf, Owners } from './authorization.ts';
-export { buildSubgraphApolloServer, DEFAULT_MAX_REPRESENTATIONS, prepareDatabase, runSubgraph, seedDatabase, startSubgraph } from './subgraph.ts';
+export { buildSubgraphApolloServer, DEFAULT_MAX_REPRESENTATIONS, eventsFromEnv, prepareDatabase, runSubgraph, seedDatabase, startSubgraph } from './subgraph.ts';
 export type {
   PrismaLikeClient,
   RunningSubgraph,

@@ -306,7 +306,7 @@ export async function runSubgraph<Client extends PrismaLikeClient, Context exten
  * ROUTER_EVENTS_SECRET are set (loadEventEndpoints). Null for a service outside the catalogue (it
  * neither publishes nor subscribes).
  */
-async function eventsFromEnv<Client extends PrismaLikeClient, Context extends SubgraphContext>(
+export async function eventsFromEnv<Client extends PrismaLikeClient, Context extends SubgraphContext>(
   definition: SubgraphDefinition<Client, Context>,
   env: SubgraphEnv,
   logger: Logger,

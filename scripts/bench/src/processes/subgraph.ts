@@ -4,13 +4,13 @@
 // startSubgraph on a PostgreSQL database; plus counters: requests at its HTTP layer and SQL
 // statements through Database.onStatement. Arguments: <service> [events].
 //
-// With `events` (the mixed scenario) its events are on as the kit's runSubgraph turns them on
-// without NATS_URL: the HTTP transport to every subscriber of what it publishes
+// With `events` (the mixed scenario) its events are on exactly as the kit's runSubgraph turns them
+// on (eventsFromEnv; no NATS_URL here): the HTTP transport to every subscriber of what it publishes
 // (SUBGRAPH_<NAME>_URL, <NAME>_EVENTS_SECRET) and, with ROUTER_URL and ROUTER_EVENTS_SECRET, to the
 // router; its own <NAME>_EVENTS_SECRET verifies what is pushed to it. Without it, no events (the
 // full scenario, as before).
 import { openDatabase } from '@commerce/db';
-import { createLogger, EVENT_CATALOG, httpTransport, loadEventEndpoints, loadSubgraphEnv, startSubgraph, subscriptionsOf } from '@commerce/service-kit';
+import { createLogger, eventsFromEnv, loadSubgraphEnv, startSubgraph } from '@commerce/service-kit';
 import { isServiceName, loadService } from '../services.ts';
 import { announceServer, startChild } from '../ipc.ts';
 
@@ -23,18 +23,7 @@ await startChild(async () => {
   const loaded = await loadService(service);
   const definition = 'create' in loaded ? await loaded.create({ env, redis: null, logger }) : loaded;
   const database = await openDatabase({ service, kind: 'postgres', url: env.databaseUrl, pool: { ...env.pool, applicationName: service } });
-  // The kit's eventsFromEnv (subgraph.ts), HTTP branch: it is not exported, its parts are.
-  let events: { transport: ReturnType<typeof httpTransport>; secret: string } | null = null;
-  if (mode === 'events') {
-    const publishes = service in EVENT_CATALOG;
-    if (publishes || subscriptionsOf(service).length > 0) {
-      if (!env.eventsSecret) throw new Error(`${service.toUpperCase()}_EVENTS_SECRET is not set`);
-      const subscribers = publishes
-        ? [...new Set(Object.values(EVENT_CATALOG[service as keyof typeof EVENT_CATALOG]).flatMap((contract) => contract.subscribers as readonly string[]))]
-        : [];
-      events = { transport: httpTransport(loadEventEndpoints(subscribers)), secret: env.eventsSecret };
-    }
-  }
+  const events = mode === 'events' ? await eventsFromEnv(definition, env, logger) : null;
   const running = await startSubgraph(definition, {
     database,
     signingSecret: env.signingSecret,
