@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GatewayGraphQLRequest, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import type { Logger } from '@commerce/service-kit/core';
-import { Kind, parse, type FragmentDefinitionNode, type GraphQLFormattedError, type SelectionNode } from 'graphql';
+import type { EntityRef, Logger } from '@commerce/service-kit/core';
+import { Kind, parse, type FieldNode, type FragmentDefinitionNode, type GraphQLFormattedError, type SelectionNode } from 'graphql';
 import type { Redis } from 'ioredis';
 import type { GuardedFields } from './merge.ts';
 
@@ -20,19 +20,14 @@ import type { GuardedFields } from './merge.ts';
  *   the gateway's order (errors re-pathed). Only representations with an `id` are cached, and an
  *   entity that came back `null` or with an error is never stored.
  * - **Root fetches** whose every root field is `@cacheable` are cached whole, per variables.
- * - **Freshness**: every entry carries the versions of the tags it depends on, read *before* its
- *   fetch was sent: `Type:id` for an entity, `Type:*` for each entity type a root fetch selects.
- *   A domain event that changes an entity bumps `Type:id` and `Type:*` (invalidate()), so an entry
- *   filled before the change is never served again, including one whose fill raced the change
- *   (it was stored with the older version). `maxAge` bounds how long an entry lives even if an
- *   event were lost.
+ * - **Freshness**: the store keeps one sequence; a domain event that changes an entity stamps its
+ *   tags with the next number (invalidate()). Every entry records the sequence read *before* its
+ *   fetch was sent and depends on tags: `Type:id` for an entity; for a root answer, `Type:id` of
+ *   every entity in it whose id it holds, `Type:*` for a type it holds without ids, and `Type:+`
+ *   for a list of a type (bumped when one is created). An entry is fresh while none of its tags was
+ *   stamped after its sequence: a fill that raced a change read the sequence before the stamp, so
+ *   it is never served. `maxAge` bounds how long an entry lives even if an event were lost.
  */
-
-/** An entity of the supergraph by its `id` key (the kit's events name what they change this way). */
-export interface EntityRef {
-  type: string;
-  id: string;
-}
 
 /** What the supergraph declares cacheable. */
 export interface CachePolicy {
@@ -70,7 +65,7 @@ export function cachePolicy(supergraphSdl: string, guards: GuardedFields): Cache
 /** How one fetch text is cached, decided once per text. */
 export type CacheRule =
   | { kind: 'entities'; hash: string; lifetimes: Map<string, number>; private: boolean }
-  | { kind: 'root'; hash: string; lifetime: number; tags: string[]; private: boolean };
+  | { kind: 'root'; hash: string; lifetime: number; private: boolean; selections: readonly SelectionNode[]; fragments: ReadonlyMap<string, FragmentDefinitionNode> };
 
 /**
  * The cache rule of a fetch, or null when it must not be cached: a mutation, directives at the
@@ -125,14 +120,12 @@ export function cacheRuleOf(query: string, policy: CachePolicy): CacheRule | nul
   }
   const walk = walkSelections(roots, 'Query', undefined, policy, fragments, new Set());
   if (walk.lifetime <= 0) return null;
-  return { kind: 'root', hash, lifetime: walk.lifetime, tags: [...walk.types].sort().map((type) => `${type}:*`), private: walk.guarded };
+  return { kind: 'root', hash, lifetime: walk.lifetime, private: walk.guarded, selections: roots, fragments };
 }
 
 interface Walk {
   /** Seconds; 0 when something selected may not be cached. */
   lifetime: number;
-  /** The entity types met, for root entries' tags. */
-  types: Set<string>;
   /** Whether a field behind an authorization directive is selected: the entry is then the caller's own. */
   guarded: boolean;
 }
@@ -146,10 +139,9 @@ function walkSelections(
   seen: ReadonlySet<string>,
 ): Walk {
   const { fieldTypes, implementations, rules } = policy.guards;
-  const types = new Set<string>(policy.entityTypes.has(type) ? [type] : []);
   let lifetime = Infinity;
   let guarded = false;
-  const fail = (): Walk => ({ lifetime: 0, types, guarded });
+  const fail = (): Walk => ({ lifetime: 0, guarded });
   for (const selection of selections) {
     let inner: Walk;
     if (selection.kind === Kind.FIELD) {
@@ -177,31 +169,89 @@ function walkSelections(
     if (inner.lifetime <= 0) return fail();
     lifetime = Math.min(lifetime, inner.lifetime);
     guarded ||= inner.guarded;
-    for (const t of inner.types) types.add(t);
   }
-  return { lifetime: lifetime === Infinity ? MAX_AGE_SECONDS : lifetime, types, guarded };
+  return { lifetime: lifetime === Infinity ? MAX_AGE_SECONDS : lifetime, guarded };
 }
 
-/** Where entries and tag versions live: this process's memory, or Redis shared by every router replica. */
+/**
+ * The tags a root answer depends on, found by walking it with its selections: `Type:id` for an
+ * entity whose `id` it holds, `Type:*` for one it holds without, `Type:+` for a list of a type.
+ */
+export function rootTags(data: unknown, selections: readonly SelectionNode[], policy: CachePolicy, fragments: ReadonlyMap<string, FragmentDefinitionNode>): string[] {
+  const tags = new Set<string>();
+  const { fieldTypes } = policy.guards;
+  const visit = (value: unknown, type: string, selections: readonly SelectionNode[], inList: boolean) => {
+    if (value === null || value === undefined) return;
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item, type, selections, true);
+      return;
+    }
+    if (typeof value !== 'object') return;
+    const object = value as Record<string, unknown>;
+    const concrete = typeof object.__typename === 'string' ? object.__typename : type;
+    if (policy.entityTypes.has(concrete)) {
+      const id = selectsId(selections, fragments) ? object.id : undefined;
+      tags.add(typeof id === 'string' || typeof id === 'number' ? `${concrete}:${id}` : `${concrete}:*`);
+      if (inList) tags.add(`${concrete}:+`);
+    }
+    for (const [field, next] of fieldsOf(selections, concrete, fragments)) {
+      const fieldType = fieldTypes.get(concrete)?.get(field.name.value) ?? fieldTypes.get(type)?.get(field.name.value);
+      if (!fieldType || !field.selectionSet) continue;
+      visit(object[field.alias?.value ?? field.name.value], fieldType, next, false);
+    }
+  };
+  visit(data, 'Query', selections, false);
+  return [...tags].sort();
+}
+
+/** Whether a selection set holds the plain `id` field (not aliased) at its level. */
+function selectsId(selections: readonly SelectionNode[], fragments: ReadonlyMap<string, FragmentDefinitionNode>): boolean {
+  return fieldsOf(selections, undefined, fragments).some(([field]) => field.name.value === 'id' && !field.alias);
+}
+
+/** The fields of a selection set at its level, fragments spread (those whose type condition may hold), with their own selections. */
+function fieldsOf(selections: readonly SelectionNode[], type: string | undefined, fragments: ReadonlyMap<string, FragmentDefinitionNode>, seen = new Set<string>()): [FieldNode, readonly SelectionNode[]][] {
+  return selections.flatMap((selection): [FieldNode, readonly SelectionNode[]][] => {
+    if (selection.kind === Kind.FIELD) return [[selection, selection.selectionSet?.selections ?? []]];
+    if (selection.kind === Kind.INLINE_FRAGMENT) {
+      const condition = selection.typeCondition?.name.value;
+      return !condition || !type || condition === type ? fieldsOf(selection.selectionSet.selections, type, fragments, seen) : [];
+    }
+    const fragment = fragments.get(selection.name.value);
+    if (!fragment || seen.has(fragment.name.value)) return [];
+    const condition = fragment.typeCondition.name.value;
+    return !type || condition === type ? fieldsOf(fragment.selectionSet.selections, type, fragments, new Set([...seen, fragment.name.value])) : [];
+  });
+}
+
+/**
+ * Where entries and tag stamps live: this process's memory, or Redis shared by every router
+ * replica. A tag's stamp is the sequence number of the last invalidation that named it (0 when
+ * none is remembered).
+ */
 export interface CacheStore {
   readonly kind: 'memory' | 'redis';
-  /** Each entry (null when absent) and the current version of each tag, read together. */
-  read(keys: readonly string[], tags: readonly string[]): Promise<{ entries: (string | null)[]; versions: number[] }>;
+  /** Each entry (null when absent), the stamp of each tag, and the current sequence, read together. */
+  read(keys: readonly string[], tags: readonly string[]): Promise<{ entries: (string | null)[]; stamps: number[]; sequence: number }>;
+  /** The stamps of these tags. */
+  stamps(tags: readonly string[]): Promise<number[]>;
   write(entries: readonly { key: string; value: string; ttlSeconds: number }[]): Promise<void>;
-  /** Makes every entry stored under an earlier version of these tags stale. */
+  /** Stamps these tags with the next sequence number: every entry filled from before now depending on one is stale. */
   bump(tags: readonly string[]): Promise<void>;
 }
 
 /**
- * In memory (one router process): at most `maxEntries`, the oldest dropped first. Versions are
- * never dropped on their own: an entity whose version went back to 0 could make an entry filled
- * before an invalidation look fresh again. When they grow past their bound, entries and versions
- * are cleared together.
+ * In memory (one router process): at most `maxEntries`, the oldest dropped first. Stamps are
+ * never dropped on their own, or an entry filled before an invalidation could look fresh again;
+ * when they grow past their bound, entries and stamps are cleared together, and every tag then
+ * counts as stamped at the clear (so a fill still in flight from before it is not stored fresh).
  */
 export function memoryStore(maxEntries = 50_000): CacheStore {
   const entries = new Map<string, { value: string; expiresAt: number }>();
-  const versions = new Map<string, number>();
-  let epoch = 0;
+  const stamps = new Map<string, number>();
+  let sequence = 0;
+  let cleared = 0;
+  const stampOf = (tag: string) => stamps.get(tag) ?? cleared;
   return {
     kind: 'memory',
     async read(keys, tags) {
@@ -214,9 +264,12 @@ export function memoryStore(maxEntries = 50_000): CacheStore {
           entries.delete(key);
           return null;
         }),
-        // The epoch is part of every version, so nothing stored before a clear matches after it.
-        versions: tags.map((tag) => epoch * 2 ** 32 + (versions.get(tag) ?? 0)),
+        stamps: tags.map(stampOf),
+        sequence,
       };
+    },
+    async stamps(tags) {
+      return tags.map(stampOf);
     },
     async write(items) {
       const now = Date.now();
@@ -230,28 +283,43 @@ export function memoryStore(maxEntries = 50_000): CacheStore {
       }
     },
     async bump(tags) {
-      if (versions.size + tags.length > maxEntries * 4) {
+      sequence++;
+      if (stamps.size + tags.length > maxEntries * 4) {
         entries.clear();
-        versions.clear();
-        epoch++;
+        stamps.clear();
+        cleared = sequence;
       }
-      for (const tag of tags) versions.set(tag, (versions.get(tag) ?? 0) + 1);
+      for (const tag of tags) stamps.set(tag, sequence);
     },
   };
 }
 
+/** One invalidation in Redis: the next sequence number, set on every tag named (with its lifetime). */
+const BUMP_SCRIPT = `local n = redis.call('INCR', KEYS[1])
+for i = 2, #KEYS do redis.call('SET', KEYS[i], n, 'EX', ARGV[1]) end
+return n`;
+
 /**
- * In Redis, shared by every router replica: one MGET per lookup (entries and versions together),
- * entries expire with their lifetime, versions a day after their last bump (longer than any entry
- * lives, so a version key that expired has no entry left to vouch for).
+ * In Redis, shared by every router replica: one MGET per lookup (entries, stamps and the
+ * sequence together), entries expire with their lifetime, stamps a day after they were set
+ * (longer than any entry lives, so a stamp that expired has no entry left to judge). An
+ * invalidation is one script, so its tags are stamped together.
  */
 export function redisStore(redis: Redis, prefix = 'commerce:cache:'): CacheStore {
+  const stampKey = (tag: string) => `${prefix}v:${tag}`;
   return {
     kind: 'redis',
     async read(keys, tags) {
-      if (keys.length + tags.length === 0) return { entries: [], versions: [] };
-      const values = await redis.mget(...keys.map((key) => prefix + key), ...tags.map((tag) => `${prefix}v:${tag}`));
-      return { entries: values.slice(0, keys.length), versions: values.slice(keys.length).map((v) => Number(v ?? 0)) };
+      const values = await redis.mget(...keys.map((key) => prefix + key), ...tags.map(stampKey), `${prefix}sequence`);
+      return {
+        entries: values.slice(0, keys.length),
+        stamps: values.slice(keys.length, keys.length + tags.length).map((v) => Number(v ?? 0)),
+        sequence: Number(values[keys.length + tags.length] ?? 0),
+      };
+    },
+    async stamps(tags) {
+      if (tags.length === 0) return [];
+      return (await redis.mget(...tags.map(stampKey))).map((v) => Number(v ?? 0));
     },
     async write(items) {
       if (items.length === 0) return;
@@ -261,11 +329,7 @@ export function redisStore(redis: Redis, prefix = 'commerce:cache:'): CacheStore
     },
     async bump(tags) {
       if (tags.length === 0) return;
-      const pipeline = redis.multi();
-      for (const tag of tags) pipeline.incr(`${prefix}v:${tag}`).expire(`${prefix}v:${tag}`, MAX_AGE_SECONDS);
-      const results = await pipeline.exec();
-      const failed = results?.find(([error]) => error);
-      if (!results || failed) throw failed?.[0] ?? new Error('Redis did not run the invalidation');
+      await redis.eval(BUMP_SCRIPT, tags.length + 1, `${prefix}sequence`, ...tags.map(stampKey), String(MAX_AGE_SECONDS));
     },
   };
 }
@@ -284,9 +348,10 @@ export interface EntityCacheOptions {
   logger?: Logger;
 }
 
-/** A cached value and the versions of its tags when its fetch was sent. */
+/** A cached value: the sequence read before its fetch was sent, the tags of a root answer, the value. */
 interface Stored {
-  v: number[];
+  s: number;
+  t?: string[];
   d: unknown;
 }
 
@@ -314,7 +379,7 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
     rules.set(query, rule);
     return rule;
   };
-  /** Reads entries and versions; a store that fails is a miss for everything (and nothing is stored). */
+  /** Reads entries, stamps and the sequence; a store that fails is a miss for everything (and nothing is stored). */
   const read = async (keys: string[], tags: string[]) => {
     try {
       return await store.read(keys, tags);
@@ -326,18 +391,20 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
   const write = (items: { key: string; value: string; ttlSeconds: number }[]) => {
     if (items.length > 0) store.write(items).catch((error: unknown) => failed('write', error));
   };
-  const fresh = (raw: string | null | undefined, versions: number[]): Stored | null => {
+  /** An entry as stored, or null when it is absent or not something this router wrote (a miss, refilled). */
+  const parse = (raw: string | null | undefined): Stored | null => {
     if (!raw) return null;
-    let stored: Stored;
     try {
-      stored = JSON.parse(raw) as Stored;
-    } catch (error) {
-      // Not something this router wrote (another version, a hand edit): a miss, refilled.
-      failed('read', error);
-      return null;
+      const stored = JSON.parse(raw) as Stored;
+      if (typeof stored?.s === 'number' && (stored.t === undefined || Array.isArray(stored.t))) return stored;
+    } catch {
+      // counted below
     }
-    return Array.isArray(stored?.v) && stored.v.length === versions.length && stored.v.every((v, i) => v === versions[i]) ? stored : null;
+    failed('read', new Error('an entry that is not the router’s'));
+    return null;
   };
+  /** Fresh while none of its tags was stamped after the sequence its fill read. */
+  const freshAgainst = (stored: Stored | null, stamps: readonly number[]): Stored | null => (stored && stamps.every((stamp) => stamp <= stored.s) ? stored : null);
 
   async function entities(subgraph: string, rule: Extract<CacheRule, { kind: 'entities' }>, request: Request, send: Send, refresh: boolean, caller: string) {
     const { representations, ...rest } = request.variables ?? {};
@@ -359,7 +426,7 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
     const values = new Map<number, unknown>();
     if (found && !refresh) {
       slots.forEach((slot, i) => {
-        const stored = fresh(found.entries[i], [found.versions[i]!]);
+        const stored = freshAgainst(parse(found.entries[i]), [found.stamps[i]!]);
         if (stored) values.set(slot.index, stored.d);
       });
     }
@@ -387,16 +454,14 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
       return { ...error, path: ['_entities', missing[index]!, ...tail] };
     });
     const merged = representations.map((_, index) => values.get(index));
-    const versionOf = new Map(found ? slots.map((slot, i) => [slot.index, found.versions[i]!]) : []);
     const slotOf = new Map(slots.map((slot) => [slot.index, slot]));
     const fills: { key: string; value: string; ttlSeconds: number }[] = [];
     answered.forEach((value, j) => {
       const index = missing[j]!;
       merged[index] = value;
       const slot = slotOf.get(index);
-      const version = versionOf.get(index);
-      if (found && !unplaced && slot && version !== undefined && value !== null && !erred.has(j)) {
-        fills.push({ key: slot.key, value: JSON.stringify({ v: [version], d: value } satisfies Stored), ttlSeconds: slot.ttl });
+      if (found && !unplaced && slot && value !== null && !erred.has(j)) {
+        fills.push({ key: slot.key, value: JSON.stringify({ s: found.sequence, d: value } satisfies Stored), ttlSeconds: slot.ttl });
       }
     });
     write(fills);
@@ -406,14 +471,23 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
 
   async function root(subgraph: string, rule: Extract<CacheRule, { kind: 'root' }>, request: Request, send: Send, refresh: boolean, caller: string) {
     const key = `r:${subgraph}:${rule.hash}:${rule.private ? `${caller}:` : ''}${JSON.stringify(request.variables ?? {})}`;
-    const type = `Query`;
-    const found = await read([key], rule.tags);
-    const stored = found && !refresh ? fresh(found.entries[0], found.versions) : null;
-    count(type, stored ? 1 : 0, stored ? 0 : 1);
+    const found = await read([key], []);
+    let stored = found && !refresh ? parse(found.entries[0]) : null;
+    // A root answer's tags are known once it is stored: a second look-up, for its stamps.
+    if (stored) {
+      try {
+        stored = freshAgainst(stored, await store.stamps(stored.t ?? []));
+      } catch (error) {
+        failed('read', error);
+        stored = null;
+      }
+    }
+    count('Query', stored ? 1 : 0, stored ? 0 : 1);
     if (stored) return { data: stored.d } as GatewayGraphQLResponse;
     const response = await send(request);
     if (found && response.data && !response.errors?.length) {
-      write([{ key, value: JSON.stringify({ v: found.versions, d: response.data } satisfies Stored), ttlSeconds: rule.lifetime }]);
+      const tags = rootTags(response.data, rule.selections, policy, rule.fragments);
+      write([{ key, value: JSON.stringify({ s: found.sequence, t: tags, d: response.data } satisfies Stored), ttlSeconds: rule.lifetime }]);
     }
     return response;
   }
@@ -431,10 +505,13 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
       if (!rule) return send(request);
       return rule.kind === 'entities' ? entities(subgraph, rule, request, send, refresh, caller) : root(subgraph, rule, request, send, refresh, caller);
     },
-    /** Makes what is cached about these entities stale (their own entries, and root entries of their types). */
+    /**
+     * Makes what is cached about these entities stale: their own entries, the root answers that hold
+     * them (or hold their type without ids), and, for a new one, the root answers listing its type.
+     */
     async invalidate(refs: readonly EntityRef[]): Promise<void> {
       if (refs.length === 0) return;
-      const tags = [...new Set(refs.flatMap((ref) => [`${ref.type}:${ref.id}`, `${ref.type}:*`]))];
+      const tags = [...new Set(refs.flatMap((ref) => [`${ref.type}:${ref.id}`, `${ref.type}:*`, ...(ref.created ? [`${ref.type}:+`] : [])]))];
       await store.bump(tags);
       invalidations += refs.length;
     },

@@ -6,7 +6,7 @@ import { signatureHeaders } from '@commerce/service-kit/core';
 import { natsServerBinary, privateNatsServer } from '@commerce/service-kit/testing/nats';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cachePolicy, cacheRuleOf, createEntityCache, memoryStore, redisStore, type CacheStore } from '../src/entity-cache.ts';
+import { cachePolicy, cacheRuleOf, createEntityCache, memoryStore, redisStore, rootTags, type CacheStore } from '../src/entity-cache.ts';
 import { guardedFields } from '../src/merge.ts';
 import { eventually } from './support/eventually.ts';
 import { startSupergraph } from './support/supergraph.ts';
@@ -38,13 +38,20 @@ describe('what the supergraph declares cacheable', () => {
     expect(cacheRuleOf('query($id:ID!){user(id:$id){name}}', policy)).toMatchObject({ kind: 'root', private: false });
   });
 
-  it('a root fetch depends on every entity type it selects (a page of products on every product)', () => {
-    expect(cacheRuleOf('{products(first:2){nodes{name}}}', policy)).toMatchObject({ kind: 'root', lifetime: 60, tags: ['Product:*'] });
-    expect(cacheRuleOf('query($id:ID!){product(id:$id){__typename id name priceCents}}', policy)).toMatchObject({ kind: 'root', lifetime: 300, tags: ['Product:*'] });
-    expect(cacheRuleOf('query($id:ID!){review(id:$id){rating author{__typename id} product{__typename id}}}', policy)).toMatchObject({
-      kind: 'root',
-      tags: ['Product:*', 'Review:*', 'User:*'],
-    });
+  it('a root answer depends on the entities it holds by id, on their types where it holds no id, and lists on creations', () => {
+    const tagsOf = (query: string, data: unknown) => {
+      const rule = cacheRuleOf(query, policy);
+      if (rule?.kind !== 'root') throw new Error('not a cacheable root fetch');
+      return rootTags(data, rule.selections, policy, rule.fragments);
+    };
+    expect(cacheRuleOf('{products(first:2){nodes{name}}}', policy)).toMatchObject({ kind: 'root', lifetime: 60 });
+    const page = { products: { nodes: [{ __typename: 'Product', id: '1', name: 'a' }, { __typename: 'Product', id: '2', name: 'b' }], pageInfo: { hasNextPage: true } } };
+    expect(tagsOf('{products(first:2){nodes{__typename id name} pageInfo{hasNextPage}}}', page)).toEqual(['Product:+', 'Product:1', 'Product:2']);
+    expect(tagsOf('{products(first:2){nodes{name}}}', { products: { nodes: [{ name: 'a' }] } })).toEqual(['Product:*', 'Product:+']);
+    expect(tagsOf('query($id:ID!){product(id:$id){name}}', { product: { name: 'a' } })).toEqual(['Product:*']);
+    expect(tagsOf('query($id:ID!){product(id:$id){__typename id name}}', { product: { __typename: 'Product', id: '5', name: 'a' } })).toEqual(['Product:5']);
+    expect(tagsOf('query($id:ID!){review(id:$id){rating author{__typename id}}}', { review: { rating: 4, author: { __typename: 'User', id: '3' } } })).toEqual(['Review:*', 'User:3']);
+    expect(tagsOf('query($id:ID!){product(id:$id){name}}', { product: null })).toEqual([]);
   });
 });
 
@@ -122,7 +129,7 @@ function storeSuite(name: string, makeStore: () => Promise<{ store: CacheStore; 
       expect(later.asked).toEqual([['22', '23']]);
     });
 
-    it('a root fetch is stored only without errors, and any change to an entity of a type it selects empties it', async () => {
+    it('a root fetch is stored only without errors, and emptied by a change to an entity it holds, not to another', async () => {
       const cache = createEntityCache({ store, policy });
       const fetch = { query: 'query($id:ID!){product(id:$id){__typename id name}}', variables: { id: '31' } };
       let sent = 0;
@@ -137,6 +144,35 @@ function storeSuite(name: string, makeStore: () => Promise<{ store: CacheStore; 
       expect(sent).toBe(2);
       await cache.invalidate([{ type: 'Product', id: '999' }]);
       await cache.fetch('products', fetch, answer(false), ANYONE);
+      expect(sent).toBe(2);
+      await cache.invalidate([{ type: 'Product', id: '31' }]);
+      await cache.fetch('products', fetch, answer(false), ANYONE);
+      expect(sent).toBe(3);
+    });
+
+    it('a page is emptied by a change to a product on it and by a new product, not by a change elsewhere', async () => {
+      const cache = createEntityCache({ store, policy });
+      const fetch = { query: 'query($first:Int){products(first:$first){nodes{__typename id name}}}', variables: { first: 2, page: name } };
+      let sent = 0;
+      const page = async (): Promise<GatewayGraphQLResponse> => {
+        sent++;
+        return { data: { products: { nodes: ['51', '52'].map((id) => ({ __typename: 'Product', id, name: `P${id}` })) } } };
+      };
+      const read = async () => {
+        await cache.fetch('products', fetch, page, ANYONE);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      };
+      await read();
+      await read();
+      expect(sent).toBe(1);
+      await cache.invalidate([{ type: 'Product', id: '59' }]);
+      await read();
+      expect(sent).toBe(1);
+      await cache.invalidate([{ type: 'Product', id: '52' }]);
+      await read();
+      expect(sent).toBe(2);
+      await cache.invalidate([{ type: 'Product', id: '60', created: true }]);
+      await read();
       expect(sent).toBe(3);
     });
   });
@@ -166,20 +202,20 @@ describe('the memory store keeps its bounds', () => {
     expect((await store.read(['a', 'b', 'c'], [])).entries).toEqual([null, 'b', 'c']);
   });
 
-  it('clears entries and versions together, so an entry filled before an invalidation never looks current again', async () => {
+  it('clears entries and stamps together, and a fill from before the clear is not fresh after it', async () => {
     const store = memoryStore(1);
-    const before = (await store.read([], ['Product:1'])).versions;
+    const before = await store.read([], []);
     await store.write([{ key: 'e', value: 'old', ttlSeconds: 60 }]);
-    // Past four versions per entry, everything is cleared; the versions read before cannot match again.
+    // Past four stamps per entry, everything is cleared; every tag then counts as stamped at the clear.
     await store.bump(['Product:1', 'Product:2', 'Product:3', 'Product:4', 'Product:5']);
-    const after = await store.read(['e'], ['Product:1']);
+    const after = await store.read(['e'], ['Product:9']);
     expect(after.entries).toEqual([null]);
-    expect(after.versions).not.toEqual(before);
+    expect(after.stamps[0]).toBeGreaterThan(before.sequence);
   });
 });
 
 describe('the Redis store', () => {
-  it('lets entries expire with their lifetime and versions a day after their last change', async () => {
+  it('lets entries expire with their lifetime and stamps a day after they were set', async () => {
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     const prefix = `test:ttl:${process.pid}:${Date.now()}:`;
     try {
@@ -189,7 +225,7 @@ describe('the Redis store', () => {
       expect(await redis.ttl(`${prefix}k`)).toBeGreaterThan(55);
       expect(await redis.ttl(`${prefix}k`)).toBeLessThanOrEqual(60);
       expect(await redis.ttl(`${prefix}v:Product:1`)).toBeGreaterThan(86_000);
-      expect((await store.read(['k'], ['Product:1'])).versions).toEqual([1]);
+      expect(await store.read(['k'], ['Product:1', 'Product:2'])).toEqual({ entries: ['{}'], stamps: [1, 0], sequence: 1 });
     } finally {
       const keys = await redis.keys(`${prefix}*`);
       if (keys.length > 0) await redis.del(...keys);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { cacheInvalidatingEvents, changedEntities, checkEnvelope, EVENT_CATALOG, type EventEnvelope } from '../src/index.ts';
+import { cacheInvalidatingEvents, changedEntities, checkEnvelope, EVENT_CATALOG, type EntityRef, type EventEnvelope } from '../src/index.ts';
 
 /**
  * What each event tells the router's entity cache: the supergraph entities whose data it changes
@@ -21,8 +21,8 @@ function checked(source: string, type: string, payload: unknown): EventEnvelope 
   return check.envelope;
 }
 
-const CASES: [event: string, payload: unknown, changed: { type: string; id: string }[]][] = [
-  ['products.ProductCreated', product(7), [{ type: 'Product', id: '7' }]],
+const CASES: [event: string, payload: unknown, changed: EntityRef[]][] = [
+  ['products.ProductCreated', product(7), [{ type: 'Product', id: '7', created: true }]],
   ['products.ProductPriceChanged', { ...product(7), previousPriceCents: 300 }, [{ type: 'Product', id: '7' }]],
   ['products.ProductSnapshot', product(8), [{ type: 'Product', id: '8' }]],
   // The order, and its customer's list of orders.

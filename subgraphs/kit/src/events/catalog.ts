@@ -27,10 +27,11 @@ const productFacts = {
 
 const orderItem = z.object({ productId: id, quantity });
 
-/** An entity of the supergraph by its `id` key (the GraphQL ID, so a string). */
+/** An entity of the supergraph by its `id` key (the GraphQL ID, so a string); `created` when the event brings it into being. */
 export interface EntityRef {
   type: string;
   id: string;
+  created?: boolean;
 }
 
 const entity = (type: string, id: number): EntityRef => ({ type, id: String(id) });
@@ -43,7 +44,12 @@ const theOrder = ({ orderId, userId }: { orderId: number; userId: number }) => [
 
 export const EVENT_CATALOG = {
   products: {
-    ProductCreated: { subscribers: ['orders', 'inventory', 'reviews'], versions: { 1: z.object(productFacts).strict() }, changes: theProduct },
+    // A new product: every cached list of products may now be missing it.
+    ProductCreated: {
+      subscribers: ['orders', 'inventory', 'reviews'],
+      versions: { 1: z.object(productFacts).strict() },
+      changes: ({ productId }: { productId: number }) => [{ ...entity('Product', productId), created: true }],
+    },
     ProductPriceChanged: {
       subscribers: ['orders'],
       versions: { 1: z.object({ ...productFacts, previousPriceCents: cents }).strict() },
@@ -169,7 +175,11 @@ export function changedEntities(envelope: EventEnvelope): EntityRef[] {
   const changes = contractOf(envelope.source, envelope.type)?.changes;
   if (!changes) return [];
   const seen = new Map<string, EntityRef>();
-  for (const ref of changes(envelope.payload)) seen.set(`${ref.type}:${ref.id}`, { type: ref.type, id: ref.id });
+  for (const ref of changes(envelope.payload)) {
+    const key = `${ref.type}:${ref.id}`;
+    const created = ref.created === true || seen.get(key)?.created === true;
+    seen.set(key, { type: ref.type, id: ref.id, ...(created ? { created } : {}) });
+  }
   return [...seen.values()];
 }
 
