@@ -130,6 +130,13 @@ describe('migrate', () => {
     await expect(readMigrations(migrations)).rejects.toThrow(new MigrationError(`${migrations}: missing migration_lock.toml (is this a Prisma migrations folder?)`));
   });
 
+  it('names its refusals MigrationError, as a log or an uncaught throw prints them', async () => {
+    await rm(join(migrations, 'migration_lock.toml'));
+    const error = await readMigrations(migrations).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(MigrationError);
+    expect(String(error)).toBe(`MigrationError: ${migrations}: missing migration_lock.toml (is this a Prisma migrations folder?)`);
+  });
+
   it('reads the provider however the lock file spaces it', async () => {
     await writeFile(join(migrations, 'migration_lock.toml'), 'provider="postgresql"\n');
     await expect(readMigrations(migrations)).resolves.toHaveLength(1);
