@@ -129,6 +129,8 @@ describe('the repository itself', () => {
   });
   afterAll(() => rm(scratch, { recursive: true, force: true }));
 
+  /** inventory's `Product.inStock` as the committed supergraph composes it. */
+  const INSTOCK = '  inStock: Boolean @join__field(graph: INVENTORY) @cacheable(maxAge: 60)\n';
   /** The committed supergraph with `from` replaced by `to`: a base revision that differs in one known way. */
   async function baseFile(name: string, from: string, to: string): Promise<string> {
     const file = join(scratch, name);
@@ -153,7 +155,7 @@ describe('the repository itself', () => {
   });
 
   it('finds a field the real supergraph removed against a base that had it: breaking, unapproved, failed', async () => {
-    const base = await baseFile('with-legacy.graphql', '  inStock: Boolean @join__field(graph: INVENTORY)\n', '  inStock: Boolean @join__field(graph: INVENTORY)\n  legacyCode: String @join__field(graph: INVENTORY)\n');
+    const base = await baseFile('with-legacy.graphql', INSTOCK, `${INSTOCK}  legacyCode: String @join__field(graph: INVENTORY)\n`);
     const report = await runAgainst(base);
     expect(report.exitCode).toBe(1);
     expect(report.changes?.map(({ type, path, criticality, status, subgraphs, usedBy }) => ({ type, path, criticality, status, subgraphs, usedBy }))).toEqual([
@@ -165,7 +167,7 @@ describe('the repository itself', () => {
   });
 
   it('finds a field the real supergraph added against a base without it: safe, passing', async () => {
-    const base = await baseFile('without-instock.graphql', '  inStock: Boolean @join__field(graph: INVENTORY)\n', '');
+    const base = await baseFile('without-instock.graphql', INSTOCK, '');
     const report = await runAgainst(base);
     expect(report.exitCode).toBe(0);
     expect(report.changes?.map(({ type, path, criticality, status }) => ({ type, path, criticality, status }))).toEqual([
