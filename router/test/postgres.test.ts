@@ -13,7 +13,10 @@ describe.skipIf(!postgresAdminUrl)('concurrency on PostgreSQL (TEST_POSTGRES_ADM
   let graph: Supergraph;
 
   beforeAll(async () => {
-    graph = await startSupergraph({ postgresAdminUrl });
+    // 30 sign-ups hash 30 passwords (scrypt) at once: on 2 cores shared with the rest of CI that
+    // took over the harness's 5 s subgraph deadline. These tests are about uniqueness and lost
+    // updates, not speed.
+    graph = await startSupergraph({ postgresAdminUrl, router: { subgraphTimeoutMs: 30_000 } });
   });
   afterAll(() => graph?.close());
 
