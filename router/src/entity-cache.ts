@@ -189,12 +189,14 @@ export function rootTags(data: unknown, selections: readonly SelectionNode[], po
     if (typeof value !== 'object') return;
     const object = value as Record<string, unknown>;
     const concrete = typeof object.__typename === 'string' ? object.__typename : type;
+    // The fields this object was asked for, expanded once for the id check and the walk below.
+    const fields = fieldsOf(selections, concrete, fragments);
     if (policy.entityTypes.has(concrete)) {
-      const id = selectsId(selections, fragments) ? object.id : undefined;
+      const id = fields.some(([field]) => field.name.value === 'id' && !field.alias) ? object.id : undefined;
       tags.add(typeof id === 'string' || typeof id === 'number' ? `${concrete}:${id}` : `${concrete}:*`);
       if (inList) tags.add(`${concrete}:+`);
     }
-    for (const [field, next] of fieldsOf(selections, concrete, fragments)) {
+    for (const [field, next] of fields) {
       const fieldType = fieldTypes.get(concrete)?.get(field.name.value) ?? fieldTypes.get(type)?.get(field.name.value);
       if (!fieldType || !field.selectionSet) continue;
       visit(object[field.alias?.value ?? field.name.value], fieldType, next, false);
@@ -204,23 +206,18 @@ export function rootTags(data: unknown, selections: readonly SelectionNode[], po
   return [...tags].sort();
 }
 
-/** Whether a selection set holds the plain `id` field (not aliased) at its level. */
-function selectsId(selections: readonly SelectionNode[], fragments: ReadonlyMap<string, FragmentDefinitionNode>): boolean {
-  return fieldsOf(selections, undefined, fragments).some(([field]) => field.name.value === 'id' && !field.alias);
-}
-
 /** The fields of a selection set at its level, fragments spread (those whose type condition may hold), with their own selections. */
-function fieldsOf(selections: readonly SelectionNode[], type: string | undefined, fragments: ReadonlyMap<string, FragmentDefinitionNode>, seen = new Set<string>()): [FieldNode, readonly SelectionNode[]][] {
+function fieldsOf(selections: readonly SelectionNode[], type: string, fragments: ReadonlyMap<string, FragmentDefinitionNode>, seen = new Set<string>()): [FieldNode, readonly SelectionNode[]][] {
   return selections.flatMap((selection): [FieldNode, readonly SelectionNode[]][] => {
     if (selection.kind === Kind.FIELD) return [[selection, selection.selectionSet?.selections ?? []]];
     if (selection.kind === Kind.INLINE_FRAGMENT) {
       const condition = selection.typeCondition?.name.value;
-      return !condition || !type || condition === type ? fieldsOf(selection.selectionSet.selections, type, fragments, seen) : [];
+      return !condition || condition === type ? fieldsOf(selection.selectionSet.selections, type, fragments, seen) : [];
     }
     const fragment = fragments.get(selection.name.value);
     if (!fragment || seen.has(fragment.name.value)) return [];
     const condition = fragment.typeCondition.name.value;
-    return !type || condition === type ? fieldsOf(fragment.selectionSet.selections, type, fragments, new Set([...seen, fragment.name.value])) : [];
+    return condition === type ? fieldsOf(fragment.selectionSet.selections, type, fragments, new Set([...seen, fragment.name.value])) : [];
   });
 }
 
