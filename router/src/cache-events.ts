@@ -31,7 +31,8 @@ async function apply(cache: EntityCache, raw: unknown): Promise<Outcome> {
   const checked = checkEnvelope(raw);
   if (!checked.ok) return { outcome: 'ignored', reason: checked.reason };
   const refs = changedEntities(checked.envelope);
-  await cache.invalidate(refs);
+  // The publisher's own entries: a service's events announce changes to its own data only.
+  await cache.invalidate(checked.envelope.source, refs);
   return { outcome: 'invalidated', entities: refs.length };
 }
 

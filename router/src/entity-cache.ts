@@ -27,6 +27,11 @@ import type { GuardedFields } from './merge.ts';
  *   for a list of a type (bumped when one is created). An entry is fresh while none of its tags was
  *   stamped after its sequence: a fill that raced a change read the sequence before the stamp, so
  *   it is never served. `maxAge` bounds how long an entry lives even if an event were lost.
+ * - **Tags belong to a subgraph**: an entry depends on the tags of the subgraph that answered it
+ *   (`inventory/Product:7`), and an event stamps those of its publisher only. A service's events
+ *   announce changes to its own data, and a subgraph answers only from its own database, so a
+ *   restock empties inventory's entries for the product and leaves its name, price and reviews
+ *   cached.
  */
 
 /** What the supergraph declares cacheable. */
@@ -413,7 +418,7 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
       if (!rep || typeof rep !== 'object') return;
       const { __typename: type, id } = rep as { __typename?: unknown; id?: unknown };
       const ttl = typeof type === 'string' ? rule.lifetimes.get(type) : undefined;
-      if (ttl && (typeof id === 'string' || typeof id === 'number')) slots.push({ index, type: type as string, key: scope + JSON.stringify(rep), tag: `${type}:${id}`, ttl });
+      if (ttl && (typeof id === 'string' || typeof id === 'number')) slots.push({ index, type: type as string, key: scope + JSON.stringify(rep), tag: `${subgraph}/${type}:${id}`, ttl });
     });
     if (slots.length === 0) return send(request);
     const found = await read(
@@ -483,7 +488,7 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
     if (stored) return { data: stored.d } as GatewayGraphQLResponse;
     const response = await send(request);
     if (found && response.data && !response.errors?.length) {
-      const tags = rootTags(response.data, rule.selections, policy, rule.fragments);
+      const tags = rootTags(response.data, rule.selections, policy, rule.fragments).map((tag) => `${subgraph}/${tag}`);
       write([{ key, value: JSON.stringify({ s: found.sequence, t: tags, d: response.data } satisfies Stored), ttlSeconds: rule.lifetime }]);
     }
     return response;
@@ -503,12 +508,13 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
       return rule.kind === 'entities' ? entities(subgraph, rule, request, send, refresh, caller) : root(subgraph, rule, request, send, refresh, caller);
     },
     /**
-     * Makes what is cached about these entities stale: their own entries, the root answers that hold
-     * them (or hold their type without ids), and, for a new one, the root answers listing its type.
+     * Makes what `owner` (the subgraph whose event this is) answered about these entities stale:
+     * their own entries, its root answers that hold them (or hold their type without ids), and, for
+     * a new one, its root answers listing their type. Other subgraphs' entries stay.
      */
-    async invalidate(refs: readonly EntityRef[]): Promise<void> {
+    async invalidate(owner: string, refs: readonly EntityRef[]): Promise<void> {
       if (refs.length === 0) return;
-      const tags = [...new Set(refs.flatMap((ref) => [`${ref.type}:${ref.id}`, `${ref.type}:*`, ...(ref.created ? [`${ref.type}:+`] : [])]))];
+      const tags = [...new Set(refs.flatMap((ref) => [`${ref.type}:${ref.id}`, `${ref.type}:*`, ...(ref.created ? [`${ref.type}:+`] : [])]))].map((tag) => `${owner}/${tag}`);
       await store.bump(tags);
       invalidations += refs.length;
     },

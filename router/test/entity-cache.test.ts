@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { GatewayGraphQLRequest, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { signatureHeaders } from '@commerce/service-kit/core';
+import { cacheInvalidatingEvents, signatureHeaders } from '@commerce/service-kit/core';
 import { natsServerBinary, privateNatsServer } from '@commerce/service-kit/testing/nats';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,15 @@ describe('what the supergraph declares cacheable', () => {
   });
 });
 
+describe('who may invalidate what', () => {
+  it("every service whose events invalidate is a subgraph of the supergraph, so its events reach its own entries", () => {
+    const subgraphs = new Set([...SUPERGRAPH.matchAll(/@join__graph\(name: "([^"]+)"/g)].map((match) => match[1]));
+    const publishers = new Set(cacheInvalidatingEvents().map((event) => event.split('.')[0]));
+    expect(publishers).toEqual(new Set(['products', 'inventory', 'reviews', 'orders']));
+    for (const publisher of publishers) expect(subgraphs).toContain(publisher);
+  });
+});
+
 /** A send that answers `_entities` from a table, counting what it was asked for. */
 function fakeSubgraph(table: Record<string, unknown>) {
   const asked: unknown[][] = [];
@@ -99,7 +108,7 @@ function storeSuite(name: string, makeStore: () => Promise<{ store: CacheStore; 
       const fetch = { ...STOCK_FETCH, variables: { representations: [{ __typename: 'Product', id: '11' }] } };
       // The subgraph read stock 5; the change to 4 commits and its event arrives before the answer does.
       const racing = async (): Promise<GatewayGraphQLResponse> => {
-        await cache.invalidate([{ type: 'Product', id: '11' }]);
+        await cache.invalidate('inventory', [{ type: 'Product', id: '11' }]);
         return { data: { _entities: [{ stock: 5 }] } };
       };
       expect(await cache.fetch('inventory', fetch, racing, ANYONE)).toEqual({ data: { _entities: [{ stock: 5 }] } });
@@ -142,10 +151,10 @@ function storeSuite(name: string, makeStore: () => Promise<{ store: CacheStore; 
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(await cache.fetch('products', fetch, answer(false), ANYONE)).toEqual({ data: { product: { __typename: 'Product', id: '31', name: 'Lamp' } } });
       expect(sent).toBe(2);
-      await cache.invalidate([{ type: 'Product', id: '999' }]);
+      await cache.invalidate('products', [{ type: 'Product', id: '999' }]);
       await cache.fetch('products', fetch, answer(false), ANYONE);
       expect(sent).toBe(2);
-      await cache.invalidate([{ type: 'Product', id: '31' }]);
+      await cache.invalidate('products', [{ type: 'Product', id: '31' }]);
       await cache.fetch('products', fetch, answer(false), ANYONE);
       expect(sent).toBe(3);
     });
@@ -165,15 +174,39 @@ function storeSuite(name: string, makeStore: () => Promise<{ store: CacheStore; 
       await read();
       await read();
       expect(sent).toBe(1);
-      await cache.invalidate([{ type: 'Product', id: '59' }]);
+      await cache.invalidate('products', [{ type: 'Product', id: '59' }]);
       await read();
       expect(sent).toBe(1);
-      await cache.invalidate([{ type: 'Product', id: '52' }]);
+      await cache.invalidate('products', [{ type: 'Product', id: '52' }]);
       await read();
       expect(sent).toBe(2);
-      await cache.invalidate([{ type: 'Product', id: '60', created: true }]);
+      await cache.invalidate('products', [{ type: 'Product', id: '60', created: true }]);
       await read();
       expect(sent).toBe(3);
+    });
+
+    it("an event empties its publisher's entries only: a restock keeps the product's page and names cached", async () => {
+      const cache = createEntityCache({ store, policy });
+      const stock = { ...STOCK_FETCH, variables: { representations: [{ __typename: 'Product', id: '71' }] } };
+      const page = { query: 'query($first:Int){products(first:$first){nodes{__typename id name}}}', variables: { first: 1, page: `owners-${name}` } };
+      const sent = { inventory: 0, products: 0 };
+      const inventory = async (): Promise<GatewayGraphQLResponse> => ({ data: { _entities: [{ stock: ++sent.inventory }] } });
+      const products = async (): Promise<GatewayGraphQLResponse> => ({ data: { products: { nodes: [{ __typename: 'Product', id: '71', name: `v${++sent.products}` }] } } });
+      const read = async () => {
+        const answers = [await cache.fetch('inventory', stock, inventory, ANYONE), await cache.fetch('products', page, products, ANYONE)];
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return answers;
+      };
+      await read();
+      expect(await read()).toEqual([{ data: { _entities: [{ stock: 1 }] } }, { data: { products: { nodes: [{ __typename: 'Product', id: '71', name: 'v1' }] } } }]);
+      await cache.invalidate('inventory', [{ type: 'Product', id: '71' }]);
+      expect(await read()).toEqual([{ data: { _entities: [{ stock: 2 }] } }, { data: { products: { nodes: [{ __typename: 'Product', id: '71', name: 'v1' }] } } }]);
+      await cache.invalidate('products', [{ type: 'Product', id: '71' }]);
+      expect(await read()).toEqual([{ data: { _entities: [{ stock: 2 }] } }, { data: { products: { nodes: [{ __typename: 'Product', id: '71', name: 'v2' }] } } }]);
+      // A subgraph that is not the answer's owner, even about the same entity, changes nothing.
+      await cache.invalidate('reviews', [{ type: 'Product', id: '71' }]);
+      await read();
+      expect(sent).toEqual({ inventory: 2, products: 2 });
     });
   });
 }
