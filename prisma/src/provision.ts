@@ -200,8 +200,9 @@ async function revokePublicConnect(admin: pg.Client, database: string): Promise<
       WHERE d.datname = $1 AND a.grantee = 0`,
     [database],
   );
-  const row = publicCan.rows[0];
-  if (!row?.connect && !row?.temp) return [];
+  // An aggregate without GROUP BY answers one row, even for a database that does not exist.
+  const row = publicCan.rows[0]!;
+  if (!row.connect && !row.temp) return [];
   await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${ident(database)} FROM PUBLIC`);
   return [`revoked CONNECT and TEMPORARY on ${database} from PUBLIC`];
 }

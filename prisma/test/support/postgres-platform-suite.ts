@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, openDatabase, pendingMigrations, provision, serviceNames, urlFor } from '../../src/index.ts';
+import { deprovision, migrate, openDatabase, pendingMigrations, provision, serviceNames, urlFor } from '../../src/index.ts';
 import { provisionTestServices, type ProvisionedTestServices } from '../../src/testing.ts';
 
 export const migrationsOf = (service: string) => fileURLToPath(new URL(`../../../subgraphs/${service}/prisma/migrations/`, import.meta.url));
@@ -118,7 +118,7 @@ export function definePostgresPlatformSuite(title: string, target: PlatformTarge
         const again = await provision({ adminUrl, prefix: services.prefix, services: ['accounts', 'reviews'], appConnectionLimit: 20, log: (l) => lines.push(l) });
         expect(again.changed).toBe(false);
         expect(again.services.map((s) => s.changes)).toEqual([[], []]);
-        expect(again.services.map((s) => s.generatedPasswords)).toEqual([{}, {}]);
+        expect(again.services.map((s) => s.generatedPasswords)).toStrictEqual([{}, {}]);
         expect(lines).toEqual(['accounts: unchanged', 'reviews: unchanged', 'maintenance database: unchanged']);
       });
 
@@ -184,6 +184,165 @@ export function definePostgresPlatformSuite(title: string, target: PlatformTarge
           );
           expect(maintenance.rows).toEqual([{ public: 0 }]);
         } finally {
+          await admin.end();
+        }
+      });
+
+      it('refuses a name part that is not lower-case letters, digits and _, before touching the server', async () => {
+        // No server behind this URL: the names are checked first.
+        const nowhere = 'postgres://nobody@127.0.0.1:1/none';
+        expect(await failure(() => provision({ adminUrl: nowhere, services: ['Reviews'] }))).toBe('"Reviews" is not a valid name part (lower-case letters, digits, _)');
+        expect(await failure(() => provision({ adminUrl: nowhere, prefix: 'x;drop', services: ['reviews'] }))).toBe('"x;drop" is not a valid name part (lower-case letters, digits, _)');
+      });
+
+      it('makes a service from nothing: generated passwords shown once, a given one applied as given, and deprovision removes it all', async () => {
+        const prefix = `${services.prefix}_new`;
+        const names = serviceNames(prefix, 'fresh');
+        // A quote in a password is part of it, not the end of a literal.
+        const given = `it's "given" ${Date.now()}`;
+        const admin = await connectAs(adminUrl);
+        try {
+          const made = await provision({ adminUrl, prefix, services: ['fresh'], passwords: new Map([[names.migratorRole, given]]) });
+          expect(made.changed).toBe(true);
+          const { generatedPasswords, changes } = made.services[0]!;
+          expect(Object.keys(generatedPasswords)).toEqual([names.appRole]);
+          expect(generatedPasswords[names.appRole]).toMatch(/^[A-Za-z0-9_-]{32}$/);
+          expect(changes.slice(0, 3)).toEqual([`created role ${names.migratorRole}`, `${names.migratorRole}: statement_timeout = 10min`, `${names.migratorRole}: lock_timeout = 10s`]);
+          expect(changes).toContain(`created database ${names.database}`);
+          // Without a limit given, the app role may hold 40 connections.
+          expect((await admin.query('SELECT rolconnlimit FROM pg_roles WHERE rolname = $1', [names.appRole])).rows).toEqual([{ rolconnlimit: 40 }]);
+          if (target.checksPasswords) {
+            for (const [user, password] of [[names.appRole, generatedPasswords[names.appRole]!], [names.migratorRole, given]] as const) {
+              const client = await connectAs(urlFor(adminUrl, { user, password, database: names.database }));
+              await client.end();
+            }
+          }
+          // A privilege on another database (here the maintenance one) would hold DROP ROLE up.
+          const maintenance = (await admin.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
+          await admin.query(`GRANT CONNECT ON DATABASE "${maintenance}" TO "${names.appRole}"`);
+        } finally {
+          await deprovision(adminUrl, prefix, ['fresh']);
+          // Again, with nothing left to drop: not an error.
+          await deprovision(adminUrl, prefix, ['fresh']);
+          const left = await admin.query<{ n: number }>(
+            `SELECT (SELECT count(*) FROM pg_database WHERE datname = $1)::int + (SELECT count(*) FROM pg_roles WHERE rolname = ANY($2))::int AS n`,
+            [names.database, [names.appRole, names.migratorRole]],
+          );
+          await admin.end();
+          expect(left.rows).toEqual([{ n: 0 }]);
+        }
+      });
+
+      it('puts back every role attribute and setting that drifted, one at a time, and says what it changed', async () => {
+        const names = serviceNames(services.prefix, 'accounts');
+        const admin = await connectAs(adminUrl);
+        const rerun = async () => (await provision({ adminUrl, prefix: services.prefix, services: ['accounts'], appConnectionLimit: 20 })).services[0]!.changes;
+        try {
+          // Each attribute alone is enough for the role to be reset (an `||` chain, not an `&&`).
+          for (const drift of ['SUPERUSER', 'CREATEDB', 'CREATEROLE', 'REPLICATION', 'BYPASSRLS', 'NOLOGIN', 'CONNECTION LIMIT 7']) {
+            await admin.query(`ALTER ROLE "${names.appRole}" ${drift}`);
+            expect({ drift, changes: await rerun() }).toEqual({ drift, changes: [`reset attributes of ${names.appRole}`] });
+          }
+          await admin.query(`ALTER ROLE "${names.migratorRole}" CONNECTION LIMIT 3`);
+          await admin.query(`ALTER ROLE "${names.appRole}" SET statement_timeout = '1min'`);
+          await admin.query(`ALTER ROLE "${names.appRole}" RESET lock_timeout`);
+          expect(await rerun()).toEqual([`reset attributes of ${names.migratorRole}`, `${names.appRole}: statement_timeout = 5s`, `${names.appRole}: lock_timeout = 2s`]);
+          const { rows } = await admin.query(
+            `SELECT rolname, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolcanlogin, rolconnlimit, ARRAY(SELECT unnest(rolconfig) ORDER BY 1) AS rolconfig
+               FROM pg_roles WHERE rolname = ANY($1) ORDER BY rolname`,
+            [[names.appRole, names.migratorRole]],
+          );
+          const plain = { rolsuper: false, rolcreatedb: false, rolcreaterole: false, rolreplication: false, rolbypassrls: false, rolcanlogin: true };
+          expect(rows).toEqual([
+            { rolname: names.appRole, ...plain, rolconnlimit: 20, rolconfig: ['idle_in_transaction_session_timeout=10s', 'lock_timeout=2s', 'statement_timeout=5s'] },
+            { rolname: names.migratorRole, ...plain, rolconnlimit: 2, rolconfig: ['idle_in_transaction_session_timeout=1min', 'lock_timeout=10s', 'statement_timeout=10min'] },
+          ]);
+          expect(await rerun()).toEqual([]);
+        } finally {
+          await admin.end();
+        }
+      });
+
+      it('puts back the grants on a database, its schema and its tables that drifted, and says what it changed', async () => {
+        // The `locks` database: no migrations, so its bookkeeping table can be dropped and made again.
+        const names = serviceNames(services.prefix, 'locks');
+        const admin = await connectAs(adminUrl);
+        const inside = await connectAs(urlFor(adminUrl, { database: names.database }));
+        const maintenance = (await admin.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
+        const lines: string[] = [];
+        // With an unchanged service beside it: one service changing is enough for `changed`.
+        const rerun = async () => {
+          lines.length = 0;
+          const result = await provision({ adminUrl, prefix: services.prefix, services: ['locks', 'reviews'], appConnectionLimit: 20, log: (line) => lines.push(line) });
+          expect(result.services[1]!.changes).toEqual([]);
+          return { changes: result.services[0]!.changes, maintenance: result.maintenanceChanges, changed: result.changed };
+        };
+        try {
+          await admin.query(`ALTER DATABASE "${names.database}" OWNER TO CURRENT_USER`);
+          await admin.query(`GRANT TEMPORARY ON DATABASE "${names.database}" TO PUBLIC`);
+          await admin.query(`REVOKE CONNECT ON DATABASE "${names.database}" FROM "${names.appRole}"`);
+          await admin.query(`GRANT CONNECT ON DATABASE "${maintenance}" TO PUBLIC`);
+          await inside.query('ALTER SCHEMA public OWNER TO CURRENT_USER');
+          await inside.query('GRANT CREATE ON SCHEMA public TO PUBLIC');
+          await inside.query(`REVOKE USAGE ON SCHEMA public FROM PUBLIC, "${names.appRole}"`);
+          await inside.query(`ALTER DEFAULT PRIVILEGES FOR ROLE "${names.migratorRole}" IN SCHEMA public REVOKE DELETE ON TABLES FROM "${names.appRole}"`);
+          await inside.query(`ALTER DEFAULT PRIVILEGES FOR ROLE "${names.migratorRole}" IN SCHEMA public REVOKE USAGE ON SEQUENCES FROM "${names.appRole}"`);
+          await inside.query('DROP TABLE "_prisma_migrations"');
+          // A table made by someone else than the migrator: its default privileges never applied.
+          await inside.query('CREATE TABLE stray (id int)');
+          expect(await rerun()).toEqual({
+            changes: [
+              `database ${names.database} now owned by ${names.migratorRole}`,
+              `revoked CONNECT and TEMPORARY on ${names.database} from PUBLIC`,
+              `granted CONNECT on ${names.database} to ${names.appRole}`,
+              `schema public now owned by ${names.migratorRole}`,
+              'revoked CREATE on schema public from PUBLIC',
+              `granted USAGE on schema public to ${names.appRole}`,
+              `default table privileges for ${names.appRole}`,
+              `default sequence privileges for ${names.appRole}`,
+              'created _prisma_migrations',
+              // Made by the migrator, it got the default table privileges: writes are taken back.
+              `${names.appRole} may only read _prisma_migrations`,
+              `granted data privileges on stray to ${names.appRole}`,
+            ],
+            maintenance: [`revoked CONNECT and TEMPORARY on ${maintenance} from PUBLIC`],
+            changed: true,
+          });
+          // What changed is logged line by line; "unchanged" only where nothing did.
+          expect(lines[0]).toBe(`locks: database ${names.database} now owned by ${names.migratorRole}`);
+          expect(lines.slice(-2)).toEqual(['reviews: unchanged', `maintenance database: revoked CONNECT and TEMPORARY on ${maintenance} from PUBLIC`]);
+          expect(lines).toHaveLength(13);
+          // The bookkeeping table is the migrator's, readable and nothing more by the app; the stray table is usable.
+          const table = await inside.query(
+            `SELECT pg_get_userbyid(c.relowner) AS owner,
+                    has_table_privilege($1, c.oid, 'SELECT') AS app_reads,
+                    has_table_privilege($1, c.oid, 'INSERT') OR has_table_privilege($1, c.oid, 'UPDATE') OR has_table_privilege($1, c.oid, 'DELETE') OR has_table_privilege($1, c.oid, 'TRUNCATE') AS app_writes,
+                    has_table_privilege($1, 'stray', 'SELECT,INSERT,UPDATE,DELETE') AS app_uses_stray
+               FROM pg_class c WHERE c.relname = '_prisma_migrations' AND c.relnamespace = 'public'::regnamespace`,
+            [names.appRole],
+          );
+          expect(table.rows).toEqual([{ owner: names.migratorRole, app_reads: true, app_writes: false, app_uses_stray: true }]);
+          // Writes to the bookkeeping table granted by hand are taken back; a revoked read is given back.
+          for (const [drift, change] of [
+            [`GRANT TRUNCATE ON "_prisma_migrations" TO "${names.appRole}"`, `${names.appRole} may only read _prisma_migrations`],
+            [`GRANT UPDATE ON "_prisma_migrations" TO "${names.appRole}"`, `${names.appRole} may only read _prisma_migrations`],
+            [`REVOKE SELECT ON "_prisma_migrations" FROM "${names.appRole}"`, `granted SELECT on _prisma_migrations to ${names.appRole}`],
+            [`GRANT CONNECT ON DATABASE "${names.database}" TO PUBLIC`, `revoked CONNECT and TEMPORARY on ${names.database} from PUBLIC`],
+          ] as const) {
+            await (drift.includes('DATABASE') ? admin : inside).query(drift);
+            expect({ drift, ...(await rerun()) }).toEqual({ drift, changes: [change], maintenance: [], changed: true });
+          }
+          // The maintenance database alone changing is a change too.
+          await admin.query(`GRANT TEMPORARY ON DATABASE "${maintenance}" TO PUBLIC`);
+          expect(await rerun()).toEqual({ changes: [], maintenance: [`revoked CONNECT and TEMPORARY on ${maintenance} from PUBLIC`], changed: true });
+          // A table whose name needs quoting is granted like any other.
+          await inside.query('CREATE TABLE "we""ird" (id int)');
+          expect(await rerun()).toEqual({ changes: [`granted data privileges on we"ird to ${names.appRole}`], maintenance: [], changed: true });
+          expect(await rerun()).toEqual({ changes: [], maintenance: [], changed: false });
+          expect(lines).toEqual(['locks: unchanged', 'reviews: unchanged', 'maintenance database: unchanged']);
+        } finally {
+          await inside.query('DROP TABLE IF EXISTS stray, "we""ird"').catch(() => {});
+          await inside.end();
           await admin.end();
         }
       });
