@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { databaseOptionsFromEnv, migrate, openDatabase, pendingMigrations, type Database } from '@commerce/db';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
@@ -79,8 +79,10 @@ export function buildSubgraphApolloServer<Client extends PrismaLikeClient, Conte
     includeStacktraceInErrorResponses: false,
     // runSubgraph owns the process life cycle; Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
-    // Only the router talks to a subgraph: no IDE, no inline traces (no trace consumer exists).
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
+    // Only the router talks to a subgraph: no IDE, no inline traces (no trace consumer exists), and
+    // no cache-control hints: no schema declares @cacheControl, so Apollo's plugin only ran a hook
+    // per resolved field to compute "not cacheable" (the router's entity cache reads @cacheable).
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
     formatError: (formatted, original) =>
       maskError(formatted, (masked, error) => logger.error('unexpected error', { path: masked.path, ...describeError(error) }), original),
   });
