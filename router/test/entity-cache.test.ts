@@ -20,17 +20,17 @@ const PRODUCT = `query ($id: ID!) { product(id: $id) { name priceCents weightGra
 describe('what the supergraph declares cacheable', () => {
   it('an entity fetch of @cacheable fields is cached per type with the shortest lifetime it selects', () => {
     const rule = cacheRuleOf('query($representations:[_Any!]!){_entities(representations:$representations){...on Product{stock shippingEstimateCents}}}', policy);
-    expect(rule).toMatchObject({ kind: 'entities', lifetimes: new Map([['Product', 60]]) });
+    expect(rule).toMatchObject({ kind: 'entities', lifetimes: new Map([['Product', 300]]) });
     const reviews = cacheRuleOf('query($representations:[_Any!]!){_entities(representations:$representations){...on Product{averageRating reviews(first:2){rating author{__typename id}}}}}', policy);
-    // Fields under reviews inherit its 120 s (their own 3600 s is longer).
-    expect(reviews).toMatchObject({ kind: 'entities', lifetimes: new Map([['Product', 120]]) });
+    // The reviews under the list declare 3600 s of their own; the list's 300 s is the shortest.
+    expect(reviews).toMatchObject({ kind: 'entities', lifetimes: new Map([['Product', 300]]) });
   });
 
   it('nothing undeclared and no mutation is cached; what is behind an authorization directive is cached per caller', () => {
     const entities = (selection: string) => cacheRuleOf(`query($representations:[_Any!]!){_entities(representations:$representations){${selection}}}`, policy);
     expect(entities('...on User{email}')).toBeNull(); // @ownerOrScope, not declared
     expect(entities('...on Product{stock waitlist{email}}')).toBeNull(); // @requiresScope, not declared
-    expect(entities('...on Product{stock} ...on User{email}')).toMatchObject({ lifetimes: new Map([['Product', 60]]), private: false });
+    expect(entities('...on Product{stock} ...on User{email}')).toMatchObject({ lifetimes: new Map([['Product', 300]]), private: false });
     expect(cacheRuleOf('{me{name}}', policy)).toBeNull(); // depends on the caller without a directive: never declared
     expect(cacheRuleOf('mutation{restock(productId:"1",quantity:1){product{stock}}}', policy)).toBeNull();
     // email inherits user's lifetime; it is guarded, so the entry is the caller's own.
@@ -44,7 +44,7 @@ describe('what the supergraph declares cacheable', () => {
       if (rule?.kind !== 'root') throw new Error('not a cacheable root fetch');
       return rootTags(data, rule.selections, policy, rule.fragments);
     };
-    expect(cacheRuleOf('{products(first:2){nodes{name}}}', policy)).toMatchObject({ kind: 'root', lifetime: 60 });
+    expect(cacheRuleOf('{products(first:2){nodes{name}}}', policy)).toMatchObject({ kind: 'root', lifetime: 300 });
     const page = { products: { nodes: [{ __typename: 'Product', id: '1', name: 'a' }, { __typename: 'Product', id: '2', name: 'b' }], pageInfo: { hasNextPage: true } } };
     expect(tagsOf('{products(first:2){nodes{__typename id name} pageInfo{hasNextPage}}}', page)).toEqual(['Product:+', 'Product:1', 'Product:2']);
     expect(tagsOf('{products(first:2){nodes{name}}}', { products: { nodes: [{ name: 'a' }] } })).toEqual(['Product:*', 'Product:+']);

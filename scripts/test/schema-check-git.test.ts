@@ -130,7 +130,7 @@ describe('the repository itself', () => {
   afterAll(() => rm(scratch, { recursive: true, force: true }));
 
   /** inventory's `Product.inStock` as the committed supergraph composes it. */
-  const INSTOCK = '  inStock: Boolean @join__field(graph: INVENTORY) @cacheable(maxAge: 60)\n';
+  const INSTOCK = '  inStock: Boolean @join__field(graph: INVENTORY) @cacheable(maxAge: 300)\n';
   /** The committed supergraph with `from` replaced by `to`: a base revision that differs in one known way. */
   async function baseFile(name: string, from: string, to: string): Promise<string> {
     const file = join(scratch, name);
