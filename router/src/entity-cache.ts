@@ -19,7 +19,8 @@ import type { GuardedFields } from './merge.ts';
  *   which seven are cached sends the subgraph only the other three, and the answer is put back in
  *   the gateway's order (errors re-pathed). Only representations with an `id` are cached, and an
  *   entity that came back `null` or with an error is never stored.
- * - **Root fetches** whose every root field is `@cacheable` are cached whole, per variables.
+ * - **Root fetches** whose every root field is `@cacheable` are cached whole, per variables,
+ *   unless a root field is null (nothing in such an answer names what would have to empty it).
  * - **Freshness**: the store keeps one sequence; a domain event that changes an entity stamps its
  *   tags with the next number (invalidate()). Every entry records the sequence read *before* its
  *   fetch was sent and depends on tags: `Type:id` for an entity; for a root answer, `Type:id` of
@@ -487,7 +488,10 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
     count('Query', stored ? 1 : 0, stored ? 0 : 1);
     if (stored) return { data: stored.d } as GatewayGraphQLResponse;
     const response = await send(request);
-    if (found && response.data && !response.errors?.length) {
+    // A root field answered null (`product(id:)` of an id not yet created) is not stored: nothing
+    // in it names the entity whose creation would have to empty it.
+    const absent = Object.values(response.data ?? {}).some((value) => value === null);
+    if (found && response.data && !response.errors?.length && !absent) {
       const tags = rootTags(response.data, rule.selections, policy, rule.fragments).map((tag) => `${subgraph}/${tag}`);
       write([{ key, value: JSON.stringify({ s: found.sequence, t: tags, d: response.data } satisfies Stored), ttlSeconds: rule.lifetime }]);
     }

@@ -159,6 +159,17 @@ function storeSuite(name: string, makeStore: () => Promise<{ store: CacheStore; 
       expect(sent).toBe(3);
     });
 
+    it('a root answer that found nothing is not stored, so the entity created next is seen at once', async () => {
+      const cache = createEntityCache({ store, policy });
+      const fetch = { query: 'query($id:ID!){product(id:$id){__typename id name}}', variables: { id: `absent-${name}` } };
+      let sent = 0;
+      const nothing = async (): Promise<GatewayGraphQLResponse> => (sent++, { data: { product: null } });
+      await cache.fetch('products', fetch, nothing, ANYONE);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await cache.fetch('products', fetch, nothing, ANYONE);
+      expect(sent).toBe(2);
+    });
+
     it('a page is emptied by a change to a product on it and by a new product, not by a change elsewhere', async () => {
       const cache = createEntityCache({ store, policy });
       const fetch = { query: 'query($first:Int){products(first:$first){nodes{__typename id name}}}', variables: { first: 2, page: name } };
