@@ -360,6 +360,9 @@ interface Stored {
 
 const RULES_LIMIT = 1_000;
 
+/** A tag as the subgraph that answered (or published) it owns it: `inventory/Product:7`. */
+const ownedBy = (subgraph: string, tag: string) => `${subgraph}/${tag}`;
+
 export function createEntityCache({ store, policy, logger }: EntityCacheOptions) {
   const rules = new Map<string, CacheRule | null>();
   const counters = new Map<string, Counters>();
@@ -419,7 +422,7 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
       if (!rep || typeof rep !== 'object') return;
       const { __typename: type, id } = rep as { __typename?: unknown; id?: unknown };
       const ttl = typeof type === 'string' ? rule.lifetimes.get(type) : undefined;
-      if (ttl && (typeof id === 'string' || typeof id === 'number')) slots.push({ index, type: type as string, key: scope + JSON.stringify(rep), tag: `${subgraph}/${type}:${id}`, ttl });
+      if (ttl && (typeof id === 'string' || typeof id === 'number')) slots.push({ index, type: type as string, key: scope + JSON.stringify(rep), tag: ownedBy(subgraph, `${type}:${id}`), ttl });
     });
     if (slots.length === 0) return send(request);
     const found = await read(
@@ -490,9 +493,8 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
     const response = await send(request);
     // A root field answered null (`product(id:)` of an id not yet created) is not stored: nothing
     // in it names the entity whose creation would have to empty it.
-    const absent = Object.values(response.data ?? {}).some((value) => value === null);
-    if (found && response.data && !response.errors?.length && !absent) {
-      const tags = rootTags(response.data, rule.selections, policy, rule.fragments).map((tag) => `${subgraph}/${tag}`);
+    if (found && response.data && !response.errors?.length && !Object.values(response.data).some((value) => value === null)) {
+      const tags = rootTags(response.data, rule.selections, policy, rule.fragments).map((tag) => ownedBy(subgraph, tag));
       write([{ key, value: JSON.stringify({ s: found.sequence, t: tags, d: response.data } satisfies Stored), ttlSeconds: rule.lifetime }]);
     }
     return response;
@@ -518,7 +520,7 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
      */
     async invalidate(owner: string, refs: readonly EntityRef[]): Promise<void> {
       if (refs.length === 0) return;
-      const tags = [...new Set(refs.flatMap((ref) => [`${ref.type}:${ref.id}`, `${ref.type}:*`, ...(ref.created ? [`${ref.type}:+`] : [])]))].map((tag) => `${owner}/${tag}`);
+      const tags = [...new Set(refs.flatMap((ref) => [`${ref.type}:${ref.id}`, `${ref.type}:*`, ...(ref.created ? [`${ref.type}:+`] : [])]))].map((tag) => ownedBy(owner, tag));
       await store.bump(tags);
       invalidations += refs.length;
     },
