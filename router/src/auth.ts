@@ -1,5 +1,15 @@
 import { ANONYMOUS, ErrorCode, HttpError, viewer, type Viewer } from '@commerce/service-kit/core';
-import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createRemoteJWKSet,
+  errors,
+  importSPKI,
+  jwtVerify,
+  type CryptoKey,
+  type FlattenedJWSInput,
+  type JWTHeaderParameters,
+  type JWTVerifyGetKey,
+  type KeyObject,
+} from 'jose';
 
 /**
  * Who is calling: the router verifies the bearer token of every request with jose and hands the
@@ -19,6 +29,8 @@ export interface AuthOptions {
   clockToleranceSeconds: number;
   userIdClaim: string;
   scopesClaim: string;
+  /** Verified tokens remembered (oldest dropped first); 0 verifies every request from scratch. */
+  verifiedTokens?: number;
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
@@ -35,22 +47,66 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
     clockTolerance: options.clockToleranceSeconds,
     requiredClaims: ['exp'],
   };
-  return async (authorization) => {
-    if (authorization === undefined || authorization === '') return ANONYMOUS;
-    const match = BEARER.exec(authorization);
-    if (!match?.[1]) throw invalidToken('The Authorization header must be "Bearer <token>"');
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(match[1], keys, verifyOptions));
-    } catch (error) {
+  const verified = new Map<string, Verified>();
+  const capacity = options.verifiedTokens ?? 10_000;
+
+  async function verify(token: string): Promise<Viewer> {
+    const result = await jwtVerify(token, keys, verifyOptions).catch((error: unknown) => {
       throw describeVerificationFailure(error);
-    }
+    });
+    const { payload, protectedHeader, key } = result;
     const userId = payload[options.userIdClaim];
     if (typeof userId !== 'string' || !USER_ID.test(userId)) {
       throw invalidToken(`The token's ${options.userIdClaim} claim is not a user of this graph`);
     }
-    return viewer(Number(userId), scopesOf(payload[options.scopesClaim]));
+    const caller = viewer(Number(userId), scopesOf(payload[options.scopesClaim]));
+    if (capacity > 0 && typeof payload.exp === 'number') {
+      if (verified.size >= capacity) verified.delete(verified.keys().next().value!);
+      verified.set(token, { caller, key, header: protectedHeader, jws: compactParts(token), exp: payload.exp, nbf: payload.nbf });
+    }
+    return caller;
+  }
+
+  // A token seen before is taken as verified only while the key source still hands out the very
+  // key that verified it (a renewed JWKS makes new key objects, so a dropped key ends it as it
+  // ends verification) and its times still pass; anything else goes through jwtVerify again.
+  async function remembered(token: string): Promise<Viewer | undefined> {
+    const entry = verified.get(token);
+    if (!entry) return undefined;
+    const now = Math.floor(Date.now() / 1000);
+    const tolerance = options.clockToleranceSeconds;
+    let current: unknown;
+    try {
+      current = await keys(entry.header, entry.jws);
+    } catch {
+      current = undefined;
+    }
+    if (current === entry.key && entry.exp > now - tolerance && (entry.nbf === undefined || entry.nbf <= now + tolerance)) return entry.caller;
+    verified.delete(token);
+    return undefined;
+  }
+
+  return async (authorization) => {
+    if (authorization === undefined || authorization === '') return ANONYMOUS;
+    const match = BEARER.exec(authorization);
+    if (!match?.[1]) throw invalidToken('The Authorization header must be "Bearer <token>"');
+    return (await remembered(match[1])) ?? (await verify(match[1]));
   };
+}
+
+/** What a successful verification established, and what must still hold to reuse it. */
+interface Verified {
+  caller: Viewer;
+  key: CryptoKey | KeyObject | Uint8Array;
+  header: JWTHeaderParameters;
+  jws: FlattenedJWSInput;
+  exp: number;
+  nbf: number | undefined;
+}
+
+function compactParts(token: string): FlattenedJWSInput {
+  const [encodedHeader = '', payload = '', signature = ''] = token.split('.');
+  return { protected: encodedHeader, payload, signature };
 }
 
 /** Where a token's key comes from: always a lookup, so jwtVerify has one signature to call. */

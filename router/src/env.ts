@@ -73,6 +73,8 @@ const routerEnv = z.object({
   AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   AUTH_USER_ID_CLAIM: z.string().min(1).default('sub'),
   AUTH_SCOPES_CLAIM: z.string().min(1).default('scope'),
+  /** Verified tokens remembered per process, so a caller's next request skips the signature check. */
+  AUTH_VERIFIED_TOKENS: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
 
   // Rate limits per minute: signed-in callers by user, anonymous ones by address. 0 turns one off.
   RATE_LIMIT_USER_PER_MINUTE: z.coerce.number().int().min(0).default(1_200),
@@ -210,6 +212,7 @@ export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), s
       clockToleranceSeconds: env.AUTH_CLOCK_TOLERANCE_SECONDS,
       userIdClaim: env.AUTH_USER_ID_CLAIM,
       scopesClaim: env.AUTH_SCOPES_CLAIM,
+      verifiedTokens: env.AUTH_VERIFIED_TOKENS,
     },
     rateLimits: { userPerMinute: env.RATE_LIMIT_USER_PER_MINUTE, ipPerMinute: env.RATE_LIMIT_IP_PER_MINUTE },
     limits: {

@@ -215,3 +215,99 @@ describe('keys', () => {
     await expect(createAuthenticator(options({ jwksUrl: undefined }))).rejects.toThrow('createAuthenticator needs a jwksUrl or a publicKey');
   });
 });
+
+// A caller sends the same token with every request for its lifetime (15 minutes from accounts);
+// checking its signature each time was the largest single cost of a small operation.
+describe('tokens verified before', () => {
+  /** Signature checks jose makes (WebCrypto's verify), counted from here on. */
+  function signatureChecks() {
+    const spy = vi.spyOn(crypto.subtle, 'verify');
+    return { count: () => spy.mock.calls.length, [Symbol.dispose]: () => spy.mockRestore() };
+  }
+
+  it('are taken without a second signature check, with the same caller', async () => {
+    const authenticate = await createAuthenticator(options());
+    const bearer = await token({ scope: 'admin' });
+    using checks = signatureChecks();
+    expect(await authenticate(bearer)).toEqual(viewerOf(7, ['admin']));
+    expect(checks.count()).toBe(1);
+    expect(await authenticate(bearer)).toEqual(viewerOf(7, ['admin']));
+    expect(await authenticate(bearer)).toEqual(viewerOf(7, ['admin']));
+    expect(checks.count()).toBe(1);
+    // Another token is another caller, verified on its own.
+    expect(await authenticate(await token({ sub: '8' }))).toEqual(viewerOf(8, []));
+    expect(checks.count()).toBe(2);
+  });
+
+  it('still expire, within the clock tolerance, as if verified again', async () => {
+    const authenticate = await createAuthenticator(options({ clockToleranceSeconds: 30 }));
+    const bearer = await token({ exp: now() + 60 });
+    expect(await authenticate(bearer)).toEqual(viewerOf(7, []));
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 85_000);
+    expect(await authenticate(bearer)).toEqual(viewerOf(7, []));
+    vi.setSystemTime(Date.now() + 10_000);
+    expect(await refusal(authenticate(bearer))).toMatchObject({ ...INVALID, message: 'The token has expired' });
+  });
+
+  it('are refused before their not-before time if the clock is set back', async () => {
+    const authenticate = await createAuthenticator(options({ clockToleranceSeconds: 30 }));
+    const bearer = await token({ nbf: now() - 5 });
+    expect(await authenticate(bearer)).toEqual(viewerOf(7, []));
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() - 60_000);
+    expect(await refusal(authenticate(bearer))).toMatchObject({ ...INVALID, message: 'The token is not valid' });
+  });
+
+  it('are refused once the renewed JWKS no longer has their key, though they were taken before', async () => {
+    const authenticate = await createAuthenticator(options());
+    published = [await publicJwk(first, 'first', 'EdDSA'), await publicJwk(second, 'rotated-out', 'EdDSA')];
+    const bearer = await token({ exp: now() + 86_400 }, { pair: second, kid: 'rotated-out' });
+    expect(await authenticate(bearer)).toEqual(viewerOf(7, []));
+    published = [await publicJwk(first, 'first', 'EdDSA')];
+    const before = fetches;
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 9 * 60_000);
+    expect(await authenticate(bearer)).toEqual(viewerOf(7, []));
+    vi.setSystemTime(Date.now() + 62_000);
+    expect(await refusal(authenticate(bearer))).toMatchObject({ ...INVALID, message: 'The token is not valid' });
+    expect(fetches).toBeGreaterThan(before);
+  });
+
+  it('are not remembered when refused: every attempt with a forged token is checked again', async () => {
+    const authenticate = await createAuthenticator(options());
+    const forged = await token({}, { pair: second, kid: 'first' });
+    using checks = signatureChecks();
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      expect(await refusal(authenticate(forged))).toMatchObject({ ...INVALID, message: 'The token is not valid' });
+      expect(checks.count()).toBe(attempt);
+    }
+  });
+
+  it('are bounded in number (the oldest is checked again), or not kept at all with 0', async () => {
+    const two = await createAuthenticator(options({ verifiedTokens: 2 }));
+    const [a, b, c] = await Promise.all([token({ sub: '1' }), token({ sub: '2' }), token({ sub: '3' })]);
+    using checks = signatureChecks();
+    for (const bearer of [a, b, c]) await two(bearer);
+    expect(checks.count()).toBe(3);
+    await two(c);
+    await two(b);
+    expect(checks.count()).toBe(3);
+    expect(await two(a)).toEqual(viewerOf(1, []));
+    expect(checks.count()).toBe(4);
+
+    const none = await createAuthenticator(options({ verifiedTokens: 0 }));
+    await none(a);
+    await none(a);
+    expect(checks.count()).toBe(6);
+  });
+
+  it('are remembered with a static key as well', async () => {
+    const authenticate = await createAuthenticator(options({ jwksUrl: undefined, publicKey: await exportSPKI(first.publicKey) }));
+    const bearer = await token({ scope: 'admin' });
+    using checks = signatureChecks();
+    await authenticate(bearer);
+    expect(await authenticate(bearer)).toEqual(viewerOf(7, ['admin']));
+    expect(checks.count()).toBe(1);
+  });
+});
