@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual, type Hmac } from 'node:crypto';
 import { SIGNED_IDENTITY_HEADERS } from './identity.ts';
 
 /**
@@ -28,7 +28,8 @@ export interface SignableRequest {
   body: string;
 }
 
-function mac(secret: string, request: SignableRequest, timestamp: string, nonce: string): Buffer {
+/** The HMAC over a request, not yet digested (the signer wants base64url, the verifier bytes). */
+function mac(secret: string, request: SignableRequest, timestamp: string, nonce: string): Hmac {
   const hmac = createHmac('sha256', secret);
   // One field per line; header values cannot contain line breaks, so the framing is unambiguous.
   let head = `${VERSION}\n${request.method.toUpperCase()}\n${request.path}\n${timestamp}\n${nonce}\n`;
@@ -38,17 +39,33 @@ function mac(secret: string, request: SignableRequest, timestamp: string, nonce:
   }
   hmac.update(head);
   hmac.update(request.body);
-  return hmac.digest();
+  return hmac;
+}
+
+// Random bytes are drawn 4 KiB at a time and each 16 used once: one call into the CSPRNG per 256
+// nonces instead of one per request (it was 2 % of the router's CPU on a 5-fetch operation).
+const NONCE_BYTES = 16;
+let noncePool = Buffer.alloc(0);
+let nonceOffset = 0;
+
+function freshNonce(): string {
+  if (nonceOffset + NONCE_BYTES > noncePool.length) {
+    noncePool = randomBytes(256 * NONCE_BYTES);
+    nonceOffset = 0;
+  }
+  const nonce = noncePool.toString('base64url', nonceOffset, nonceOffset + NONCE_BYTES);
+  nonceOffset += NONCE_BYTES;
+  return nonce;
 }
 
 /** The headers that sign `request`; add them to it as they are. */
 export function signatureHeaders(secret: string, request: SignableRequest, now = Date.now()): Record<string, string> {
   const timestamp = String(now);
-  const nonce = randomBytes(16).toString('base64url');
+  const nonce = freshNonce();
   return {
     [SIGNATURE_HEADERS.timestamp]: timestamp,
     [SIGNATURE_HEADERS.nonce]: nonce,
-    [SIGNATURE_HEADERS.signature]: `${VERSION}=${mac(secret, request, timestamp, nonce).toString('base64url')}`,
+    [SIGNATURE_HEADERS.signature]: `${VERSION}=${mac(secret, request, timestamp, nonce).digest('base64url')}`,
   };
 }
 
@@ -109,7 +126,7 @@ export function createSignatureVerifier(options: SignatureVerifierOptions): (req
     }
     if (Math.abs(now() - Number(timestamp)) > windowMs) return { ok: false, reason: 'stale signature' };
     const given = Buffer.from(signature.slice(VERSION.length + 1), 'base64url');
-    const expected = mac(options.secret, request, timestamp, nonce);
+    const expected = mac(options.secret, request, timestamp, nonce).digest();
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad signature' };
     // Only after the signature holds, so unsigned traffic cannot fill the store.
     if (!(await options.nonces.claim(nonce, 2 * windowMs))) return { ok: false, reason: 'replayed signature' };

@@ -31,6 +31,15 @@ describe('signatureHeaders', () => {
     expect(signatureHeaders(SECRET, request, NOW)[SIGNATURE_HEADERS.nonce]).not.toBe(nonce);
   });
 
+  it('never repeats a nonce, across the batches its random bytes are drawn in', () => {
+    const request = { method: 'POST', path: '/graphql', headers: identity, body };
+    const nonces = Array.from({ length: 2_000 }, () => signatureHeaders(SECRET, request, NOW)[SIGNATURE_HEADERS.nonce]!);
+    expect(new Set(nonces).size).toBe(2_000);
+    for (const nonce of nonces) expect(nonce).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // 128 random bits each: no fixed bytes between consecutive nonces (a pool read at a stuck offset would repeat them).
+    expect(new Set(nonces.map((nonce) => nonce.slice(0, 4))).size).toBeGreaterThan(1_900);
+  });
+
   it('signs missing identity headers as empty, and repeated ones joined by commas', () => {
     const headers = signatureHeaders(SECRET, { method: 'POST', path: '/', headers: { 'x-commerce-scopes': ['a', 'b'] }, body: '' }, NOW);
     const canonical = `v1\nPOST\n/\n${NOW}\n${headers[SIGNATURE_HEADERS.nonce]}\nx-commerce-user-id:\nx-commerce-scopes:a,b\nx-commerce-client-ip:\nx-request-id:\n`;
