@@ -1,12 +1,12 @@
-import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, IDENTITY_HEADERS } from '@commerce/service-kit/core';
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import { GraphQLError } from 'graphql';
+import { Pool, type Dispatcher } from 'undici';
 
 /**
- * How the router calls a subgraph: node:http on a keep-alive connection pool (one per subgraph),
+ * How the router calls a subgraph: undici on a keep-alive connection pool (one per subgraph),
  * a deadline per attempt, retries for queries, a circuit breaker, and errors that name the
  * subgraph but never its internal URL. The gateway has none of these of its own, and its default
  * fetcher's errors carry the URL.
@@ -71,9 +71,12 @@ const CALLER_HEADERS = [IDENTITY_HEADERS.userId, IDENTITY_HEADERS.scopes, 'autho
 
 /**
  * Errors before any response where another attempt can help: the subgraph refused or dropped the
- * connection (restarting, or a pooled keep-alive socket it had just closed).
+ * connection (restarting, or a pooled keep-alive socket it had just closed; undici reports a
+ * socket closed under a request as UND_ERR_SOCKET).
  */
-const RETRYABLE_ERRORS: ReadonlySet<string | undefined> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN']);
+const RETRYABLE_ERRORS: ReadonlySet<string | undefined> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+/** undici's refusals of the request itself (a header value it will not send): no sign of the subgraph's health. */
+const REQUEST_ERRORS: ReadonlySet<string | undefined> = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
 /** Answers from a proxy or an overloaded subgraph that say "try again". A 500 is a bug: not retried. */
 const RETRYABLE_STATUSES = new Set([502, 503, 504]);
 
@@ -123,9 +126,16 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
   check(name, 'breaker.consecutiveFailures', breakerOptions.consecutiveFailures, 1);
   check(name, 'breaker.halfOpenAfterMs', breakerOptions.halfOpenAfterMs, 0);
 
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' as const };
-  const agent = new Agent(agentOptions);
-  const secureAgent = new HttpsAgent(agentOptions);
+  // One pool per origin (a subgraph's URL, or a test's): made when first used, and again after destroy().
+  const pools = new Map<string, Pool>();
+  const poolFor = (url: URL): Pool => {
+    let pool = pools.get(url.origin);
+    if (!pool) {
+      pool = new Pool(url.origin, { connections: options.maxSockets, pipelining: 1 });
+      pools.set(url.origin, pool);
+    }
+    return pool;
+  };
   const inflight = new Map<string, Promise<BufferedResponse>>();
 
   // One breaker per subgraph. Every attempt counts: a network error (refused, reset, deadline) or a
@@ -156,42 +166,67 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
   /**
    * One attempt, bounded by the deadline; failures say whether they happened before a response.
    * Once it has timed out, nothing else about a failure matters: deadlines are never retried.
+   * undici's dispatch API: the answer is gathered as it arrives, with the reason phrase the
+   * subgraph sent, and no stream objects in between.
    */
   const send = (url: URL, method: string, headers: Record<string, string>, body: string) =>
     new Promise<BufferedResponse>((resolve, reject) => {
-      const secure = url.protocol === 'https:';
       let responded = false;
       let timedOut = false;
-      const fail = (error: NodeJS.ErrnoException) => reject(new AttemptError(timedOut, !responded && RETRYABLE_ERRORS.has(error.code)));
-      const call = (secure ? httpsRequest : httpRequest)(
-        url,
-        { method, headers, agent: secure ? secureAgent : agent },
-        (response) => {
+      let settled = false;
+      let controller: Dispatcher.DispatchController | undefined;
+      let status = 502;
+      let statusText = '';
+      let responseHeaders: IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      // One deadline for the whole exchange: waiting for a pooled connection, connecting, idle gaps,
+      // and a subgraph that trickles bytes (it never goes idle, so no idle timeout could catch it).
+      const deadline = setTimeout(() => {
+        timedOut = true;
+        controller?.abort(new AttemptError(true, false));
+        settle(() => reject(new AttemptError(true, false)));
+      }, timeoutMs);
+      const settle = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        finish();
+      };
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(started) {
+          controller = started;
+          if (timedOut) started.abort(new AttemptError(true, false));
+        },
+        onResponseStart(_controller, statusCode, responseHeadersReceived, statusMessage) {
           responded = true;
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () =>
+          status = statusCode;
+          statusText = statusMessage ?? '';
+          responseHeaders = responseHeadersReceived;
+        },
+        onResponseData(_controller, chunk) {
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          settle(() =>
             resolve({
-              status: response.statusCode ?? 502,
-              statusText: response.statusMessage ?? '',
-              headers: response.headers,
+              status,
+              statusText,
+              headers: responseHeaders,
               // One chunk is the common case for a small answer: no copy.
               body: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'),
             }),
           );
-          response.on('error', fail);
         },
-      );
-      // One deadline for the whole exchange: connecting, idle gaps, and a subgraph that trickles
-      // bytes (it never goes idle). A socket idle timeout would add nothing: it cannot fire before it.
-      const expire = () => {
-        timedOut = true;
-        call.destroy(new AttemptError(true, false));
+        onResponseError(_controller, error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          settle(() => reject(REQUEST_ERRORS.has(code) && !timedOut ? error : new AttemptError(timedOut, !responded && RETRYABLE_ERRORS.has(code))));
+        },
       };
-      const deadline = setTimeout(expire, timeoutMs);
-      call.on('error', fail);
-      call.on('close', () => clearTimeout(deadline));
-      call.end(body);
+      try {
+        poolFor(url).dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method: method as Dispatcher.HttpMethod, headers, body }, handler);
+      } catch (error) {
+        settle(() => reject(error));
+      }
     });
 
   /**
@@ -254,8 +289,8 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
     exchange: start,
     health: (): SubgraphHealth => ({ state: stateName(breaker.state), consecutiveFailures: counter.state }),
     destroy() {
-      agent.destroy();
-      secureAgent.destroy();
+      for (const pool of pools.values()) void pool.destroy();
+      pools.clear();
     },
   });
 }

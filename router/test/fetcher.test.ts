@@ -50,7 +50,9 @@ describe('subgraph fetcher', () => {
     const fetcher = createSubgraphFetcher({ name: 'accounts', timeoutMs: 1_000, maxSockets: 4, coalesce: false });
     for (let i = 0; i < 20; i++) expect((await fetcher(url, post(query))).status).toBe(200);
     expect(requests).toBe(20);
-    expect(connections).toBe(1);
+    // undici's pool hands a connection back a moment after its answer is read, so a request sent
+    // at once (the second) opens a second connection; every later one reuses the two.
+    expect(connections).toBeLessThanOrEqual(2);
     fetcher.destroy();
   });
 
@@ -210,6 +212,15 @@ describe('subgraph fetcher under failure', () => {
     fetcher.destroy(); // no pooled connection: the mutation needs a new one, which is dropped
     expectUnavailable(await failure(fetcher(subgraph.url, post(mutation))), 'inventory');
     expect(subgraph.counts).toEqual({ connections: 1, requests: 0 });
+  });
+
+  it('a request the HTTP client refuses to send (a header value with a line break) is unavailable, but no sign of the subgraph’s health', async () => {
+    const subgraph = await serve((_request, response) => ok(response));
+    const fetcher = fetcherFor({ name: 'inventory' });
+    expectUnavailable(await failure(fetcher(subgraph.url, post(query, { 'x-commerce-user-id': '1\r\nx-injected: yes' }))), 'inventory');
+    expect(subgraph.counts.requests).toBe(0);
+    expect(fetcher.health()).toEqual({ state: 'closed', consecutiveFailures: 0 });
+    expect((await fetcher(subgraph.url, post(query))).status).toBe(200);
   });
 
   it('a 502 once then 200: the query succeeds through a retry, the mutation gets the failure', async () => {
@@ -503,11 +514,13 @@ describe('subgraph fetcher: what it sends and returns', () => {
     });
     const target = `https://127.0.0.1:${(subgraph.address() as AddressInfo).port}/graphql`;
     const fetcher = fetcherFor({ name: 'inventory' });
-    for (let i = 0; i < 2; i++) expect(await (await fetcher(target, post(query))).json()).toEqual({ data: { me: { id: '1' } } });
-    expect(counts).toEqual({ connections: 1, requests: 2 });
+    for (let i = 0; i < 5; i++) expect(await (await fetcher(target, post(query))).json()).toEqual({ data: { me: { id: '1' } } });
+    expect(counts.requests).toBe(5);
+    const pooled = counts.connections;
+    expect(pooled).toBeLessThanOrEqual(2);
     fetcher.destroy();
     expect((await fetcher(target, post(query))).status).toBe(200);
-    expect(counts).toEqual({ connections: 2, requests: 3 });
+    expect(counts).toEqual({ connections: pooled + 1, requests: 6 });
   });
 });
 
