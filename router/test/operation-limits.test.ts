@@ -354,6 +354,55 @@ describe('operation limits: nodes', () => {
   });
 });
 
+// The cost spec's @listSize may be imported under another name, or not imported at all and then
+// used namespaced (`@cost__listSize`, or `@<as>__listSize` when the @link is renamed): the price
+// must follow the name this supergraph gives it, never a same-named directive of another spec.
+describe('operation limits: which directive is @listSize', () => {
+  const COST = 'https://specs.apollo.dev/cost/v0.1';
+  /** A supergraph-like SDL whose field `a` carries @<name>(assumedSize: 7) and `b` @listSize(assumedSize: 9). */
+  const sdl = (schema: string, name: string) => `${schema}
+type Query { a: [Int] @${name}(assumedSize: 7) b: [Int] @listSize(assumedSize: 9) }`;
+  const sizesOf = (text: string) => {
+    const query = readListSizes(text).get('Query');
+    return { a: query?.get('a')?.assumedSize ?? null, b: query?.get('b')?.assumedSize ?? null };
+  };
+
+  it.each([
+    ['imported as is', `schema @link(url: "${COST}", import: ["@listSize"]) { query: Query }`, 'listSize', { a: 7, b: 9 }],
+    ['imported under another name', `schema @link(url: "${COST}", import: [{ name: "@listSize", as: "@size" }]) { query: Query }`, 'size', { a: 7, b: null }],
+    ['renamed without the @', `schema @link(url: "${COST}", import: [{ name: "@listSize", as: "size" }]) { query: Query }`, 'size', { a: 7, b: null }],
+    ['imported by name only', `schema @link(url: "${COST}", import: [{ name: "@listSize" }]) { query: Query }`, 'listSize', { a: 7, b: 9 }],
+    ['not imported: namespaced by the spec', `schema @link(url: "${COST}", import: ["@cost"]) { query: Query }`, 'cost__listSize', { a: 7, b: null }],
+    ['not imported, the link renamed', `schema @link(url: "${COST}", as: "price", import: [{ name: "@cost", as: "@c" }]) { query: Query }`, 'price__listSize', { a: 7, b: null }],
+    ['linked in a schema extension', `schema { query: Query } extend schema @link(url: "${COST}", import: [{ name: "@listSize", as: "@size" }])`, 'size', { a: 7, b: null }],
+    ['no cost link at all', 'schema { query: Query }', 'listSize', { a: 7, b: 9 }],
+  ])('%s', (_what, schema, name, expected) => {
+    expect(sizesOf(sdl(schema, name))).toEqual(expected);
+  });
+
+  it('ignores @link of other specs, and other directives on the schema, when looking for the cost spec', () => {
+    const schema = `schema @tag(name: "x") @link(url: "https://specs.apollo.dev/federation/v2.9", import: [{ name: "@listSize", as: "@other" }]) @link(url: 42) @link(url: "${COST}", import: [{ name: "@listSize", as: "@size" }]) { query: Query }`;
+    expect(sizesOf(sdl(schema, 'size'))).toEqual({ a: 7, b: null });
+    expect(sizesOf(sdl(schema, 'other'))).toEqual({ a: null, b: null });
+  });
+
+  it('reads every argument as the spec defines it, on object and interface types and their extensions', () => {
+    const sizes = readListSizes(`schema @link(url: "${COST}", import: ["@listSize"]) { query: Query }
+type Query { a: [Int] @listSize(slicingArguments: "first", sizedFields: "nodes") }
+extend type Query { b: [Int] @listSize(assumedSize: "7", slicingArguments: ["first", "input.first", 3], requireOneSlicingArgument: false) }
+interface Page { items: [Int] @listSize(assumedSize: 3, requireOneSlicingArgument: "no") }
+extend interface Page { more: [Int] @listSize(sizedFields: ["edges", "nodes"]) }
+type Unsized { c: [Int] @other(assumedSize: 1) }
+input Filter { first: Int }`);
+    expect(sizes.get('Query')?.get('a')).toEqual({ assumedSize: null, slicingArguments: ['first'], sizedFields: ['nodes'], requireOneSlicingArgument: true });
+    expect(sizes.get('Query')?.get('b')).toEqual({ assumedSize: null, slicingArguments: ['first'], sizedFields: [], requireOneSlicingArgument: false });
+    expect(sizes.get('Page')?.get('items')).toEqual({ assumedSize: 3, slicingArguments: [], sizedFields: [], requireOneSlicingArgument: true });
+    expect(sizes.get('Page')?.get('more')).toEqual({ assumedSize: null, slicingArguments: [], sizedFields: ['edges', 'nodes'], requireOneSlicingArgument: true });
+    expect(sizes.has('Unsized')).toBe(false);
+    expect(sizes.has('Filter')).toBe(false);
+  });
+});
+
 describe('operation limits: strings', () => {
   it('rejects a NUL character in a string literal', () => {
     expect(check('{ product(id: "1\\u0000") { id } }')).toEqual({
