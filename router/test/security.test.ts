@@ -566,7 +566,9 @@ describe('failing subgraphs', () => {
   it('opens the breaker on a subgraph answering 500s, then recovers by itself', async () => {
     const router = await graph.startRouter({
       overrides: new Map([[overrideVariable('reviews'), at(failing)]]),
-      resilience: { breakerFailures: 3, breakerHalfOpenMs: 300 },
+      // Half-open after 1.5 s: the fourth request must find the breaker still open, and on a CI
+      // machine busy with other suites 300 ms once passed before it reached the router.
+      resilience: { breakerFailures: 3, breakerHalfOpenMs: 1_500 },
     });
     try {
       const query = { query: '{ product(id: "1") { name reviewCount } }' };
