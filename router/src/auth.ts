@@ -75,12 +75,7 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
     if (!entry) return undefined;
     const now = Math.floor(Date.now() / 1000);
     const tolerance = options.clockToleranceSeconds;
-    let current: unknown;
-    try {
-      current = await keys(entry.header, entry.jws);
-    } catch {
-      current = undefined;
-    }
+    const current = await Promise.resolve(keys(entry.header, entry.jws)).catch(() => undefined);
     if (current === entry.key && entry.exp > now - tolerance && (entry.nbf === undefined || entry.nbf <= now + tolerance)) return entry.caller;
     verified.delete(token);
     return undefined;

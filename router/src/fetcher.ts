@@ -179,6 +179,12 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
       let statusText = '';
       let responseHeaders: IncomingHttpHeaders = {};
       const chunks: Buffer[] = [];
+      const settle = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        finish();
+      };
       // One deadline for the whole exchange: waiting for a pooled connection, connecting, idle gaps,
       // and a subgraph that trickles bytes (it never goes idle, so no idle timeout could catch it).
       const deadline = setTimeout(() => {
@@ -186,12 +192,6 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
         controller?.abort(new AttemptError(true, false));
         settle(() => reject(new AttemptError(true, false)));
       }, timeoutMs);
-      const settle = (finish: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(deadline);
-        finish();
-      };
       const handler: Dispatcher.DispatchHandler = {
         onRequestStart(started) {
           controller = started;
