@@ -32,6 +32,7 @@ import { cachePolicy, createEntityCache, memoryStore, redisStore, type EntityCac
 import { cacheEventsRoute, consumeCacheEvents } from './cache-events.ts';
 import { createOperationGuard, DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.ts';
 import { createRateLimit, type RateLimitOptions } from './rate-limit.ts';
+import { createResultShaper, type ResultShaper } from './result-shaping.ts';
 import { ideHttpOptions, type IdeOptions } from './ide.ts';
 import { createPersistedOperations, type PersistedOperationsOptions } from './persisted.ts';
 import { storefrontRoutes, type StorefrontOptions } from './storefront.ts';
@@ -148,6 +149,7 @@ export function createRouter(options: RouterOptions, redis: Redis | null = null)
         })
       : null;
 
+  const shaper = createResultShaper();
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     // The gateway's own default shows any client that asks (an Apollo-Query-Plan-Experimental
@@ -155,6 +157,8 @@ export function createRouter(options: RouterOptions, redis: Redis | null = null)
     // do it, which also hid the NOT_FOUND that responseHygiene adds. Plans are for our tests and
     // logs, never for clients, whatever the environment.
     __exposeQueryPlanExperimental: false,
+    // The answer shaped by a compiled walk of the operation, the gateway's own where anything is off (result-shaping.ts).
+    commerceShapeResponse: shaper.shape,
     buildService: ({ name, url }) => {
       const secret = options.signingSecrets.get(signingSecretVariable(name));
       if (!secret) throw new Error(`No signing secret for subgraph ${name}: set ${signingSecretVariable(name)}`);
@@ -218,6 +222,8 @@ export function createRouter(options: RouterOptions, redis: Redis | null = null)
     endpoints,
     /** The entity cache, when on. */
     cache,
+    /** Answers shaped by the compiled walk and handed to the gateway's own shaping (result-shaping.ts). */
+    shaping: shaper.stats,
     /** Each subgraph's circuit breaker, for readiness. */
     health: (): Record<string, SubgraphHealth> => Object.fromEntries([...fetchers].map(([name, fetcher]) => [name, fetcher.health()])),
     /** Closes the pooled connections to subgraphs. */
@@ -267,13 +273,15 @@ export interface RunningRouter extends RunningServer {
   graphqlUrl: string;
   /** The entity cache, when on (its counters, for tests and the benchmark). */
   cache: EntityCache | null;
+  /** Answers shaped by the router's compiled walk, and those handed to the gateway's own shaping. */
+  shaping: ResultShaper['stats'];
   stop(): Promise<void>;
 }
 
 export async function startRouter(options: RouterOptions & Partial<Omit<ListenOptions, 'port' | 'host'>> & { host?: string; port?: number }): Promise<RunningRouter> {
   const logger = options.logger ?? createLogger('router', 'warn');
   const redis = options.redisUrl ? connectRedis(options.redisUrl, logger) : null;
-  const { apollo, gateway, endpoints, health, closeConnections, cache } = createRouter({ ...options, logger }, redis);
+  const { apollo, gateway, endpoints, health, closeConnections, cache, shaping } = createRouter({ ...options, logger }, redis);
   let apiSchema: GraphQLSchema | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => {
     apiSchema = schema;
@@ -362,6 +370,7 @@ export async function startRouter(options: RouterOptions & Partial<Omit<ListenOp
     ...running,
     graphqlUrl: `${running.url}/graphql`,
     cache,
+    shaping,
     async stop() {
       await running.close();
       await apollo.stop();

@@ -337,4 +337,10 @@ describe('our router answers exactly as stock @apollo/gateway', () => {
       await eventually(() => post(graph.router.graphqlUrl, probe), (answer) => !answer.body.errors);
     }
   });
+
+  it('shaped these answers with its compiled walk, and handed those with errors to the gateway’s own shaping', () => {
+    const { shaped, fallbacks } = graph.router.shaping;
+    expect(shaped).toBeGreaterThan(READS.length + INTEGRATION_QUERIES.length);
+    expect(fallbacks).toBeGreaterThan(0);
+  });
 });
