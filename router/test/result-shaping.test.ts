@@ -1,4 +1,4 @@
-import type { OperationContext } from '@apollo/gateway';
+import type { OperationContext } from '@apollo/gateway/dist/operationContext.js';
 import { computeResponse } from '@apollo/gateway/dist/resultShaping.js';
 import { buildSchema, operationFromDocument, type FieldSelection, type Schema } from '@apollo/federation-internals';
 import { Kind, parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
