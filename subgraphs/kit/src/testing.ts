@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { ApolloServer, BaseContext } from '@apollo/server';
 import { openDatabase, type Database, type PGliteDatabase } from '@commerce/db';
 import { freshTestDatabase, provisionTestServices, type ProvisionedTestServices } from '@commerce/db/testing';
@@ -8,6 +10,22 @@ import { ANONYMOUS, viewer, type RequestInfo, type Viewer } from './identity.ts'
 import { buildSubgraphApolloServer, seedDatabase, type PrismaLikeClient, type SubgraphContext, type SubgraphDefinition } from './subgraph.ts';
 
 export { freePort } from '@commerce/db/testing';
+
+/**
+ * Every module a fresh Node process resolves while importing `moduleUrl` (recorded by a resolve
+ * hook), and the names the module exports: for tests that hold an entry point to what it may load.
+ */
+export async function modulesLoadedBy(moduleUrl: string): Promise<{ loaded: string[]; exports: string[] }> {
+  const probe = `
+import { registerHooks } from 'node:module';
+const loaded = [];
+registerHooks({ resolve(specifier, context, next) { const resolved = next(specifier, context); loaded.push(resolved.url); return resolved; } });
+const entry = await import(${JSON.stringify(moduleUrl)});
+console.log(JSON.stringify({ loaded, exports: Object.keys(entry) }));
+`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe], { timeout: 60_000 });
+  return JSON.parse(stdout) as { loaded: string[]; exports: string[] };
+}
 
 /** Seeded user 1, the admin, as tests call in. */
 export const ADMIN = viewer(1, ['admin']);

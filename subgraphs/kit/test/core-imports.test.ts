@@ -1,28 +1,19 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { modulesLoadedBy } from '../src/testing.ts';
 
 /**
  * The router imports only the kit's `core`, so it never loads a database platform (PGlite, Prisma,
  * pg: about 30 MB of RSS), a NATS client or a Redis client (ioredis, ~15 MB, loaded by the first
  * connectRedis) it may not use. Every module `core` loads is recorded in a
- * fresh Node process (a resolve hook) and held to that; the names the router's entity cache uses of
+ * fresh Node process (`modulesLoadedBy`) and held to that; the names the router's entity cache uses of
  * the events must be there.
  */
 const CORE = new URL('../src/core.ts', import.meta.url).href;
 const DB_PACKAGE = new URL('../../../prisma/', import.meta.url).href;
-const PROBE = `
-import { registerHooks } from 'node:module';
-const loaded = [];
-registerHooks({ resolve(specifier, context, next) { const resolved = next(specifier, context); loaded.push(resolved.url); return resolved; } });
-const core = await import(${JSON.stringify(CORE)});
-console.log(JSON.stringify({ loaded, exports: Object.keys(core) }));
-`;
 
 describe('the kit’s core entry', () => {
   it('loads no database platform, no NATS client and no Redis client, and offers what the router needs of the events', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', PROBE], { timeout: 60_000 });
-    const { loaded, exports } = JSON.parse(stdout) as { loaded: string[]; exports: string[] };
+    const { loaded, exports } = await modulesLoadedBy(CORE);
     expect(loaded).toContain(CORE);
     const forbidden = loaded.filter((url) => url.startsWith(DB_PACKAGE) || /\/node_modules\/(@electric-sql\/pglite|@prisma\/|pg\/|pg-[a-z-]+\/|pglite-prisma-adapter\/|@nats-io\/|ioredis\/)/.test(url));
     expect(forbidden).toEqual([]);
