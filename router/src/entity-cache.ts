@@ -234,11 +234,16 @@ function fieldsOf(selections: readonly SelectionNode[], type: string, fragments:
  */
 export interface CacheStore {
   readonly kind: 'memory' | 'redis';
-  /** Each entry (null when absent), the stamp of each tag, and the current sequence, read together. */
-  read(keys: readonly string[], tags: readonly string[]): Promise<{ entries: (string | null)[]; stamps: number[]; sequence: number }>;
+  /**
+   * Each entry (null when absent), the stamp of each tag, and the current sequence, read together.
+   * An entry is the value written (the memory store's own copy, copied again for the caller, who
+   * may change it) or, from Redis, its JSON, still to be checked.
+   */
+  read(keys: readonly string[], tags: readonly string[]): Promise<{ entries: (StoredEntry | string | null)[]; stamps: number[]; sequence: number }>;
   /** The stamps of these tags. */
   stamps(tags: readonly string[]): Promise<number[]>;
-  write(entries: readonly { key: string; value: string; ttlSeconds: number }[]): Promise<void>;
+  /** Stores a copy of each value, taken before this returns: the caller may change the value afterwards. */
+  write(entries: readonly { key: string; value: StoredEntry; ttlSeconds: number }[]): Promise<void>;
   /** Stamps these tags with the next sequence number: every entry filled from before now depending on one is stale. */
   bump(tags: readonly string[]): Promise<void>;
 }
@@ -250,7 +255,7 @@ export interface CacheStore {
  * counts as stamped at the clear (so a fill still in flight from before it is not stored fresh).
  */
 export function memoryStore(maxEntries = 50_000): CacheStore {
-  const entries = new Map<string, { value: string; expiresAt: number }>();
+  const entries = new Map<string, { value: StoredEntry; expiresAt: number }>();
   const stamps = new Map<string, number>();
   let sequence = 0;
   let cleared = 0;
@@ -263,7 +268,7 @@ export function memoryStore(maxEntries = 50_000): CacheStore {
         entries: keys.map((key) => {
           const entry = entries.get(key);
           if (!entry) return null;
-          if (entry.expiresAt > now) return entry.value;
+          if (entry.expiresAt > now) return copyEntry(entry.value);
           entries.delete(key);
           return null;
         }),
@@ -282,7 +287,7 @@ export function memoryStore(maxEntries = 50_000): CacheStore {
           if (oldest !== undefined) entries.delete(oldest);
         }
         entries.delete(key);
-        entries.set(key, { value, expiresAt: now + ttlSeconds * 1_000 });
+        entries.set(key, { value: copyEntry(value), expiresAt: now + ttlSeconds * 1_000 });
       }
     },
     async bump(tags) {
@@ -327,7 +332,7 @@ export function redisStore(redis: Redis, prefix = 'commerce:cache:'): CacheStore
     async write(items) {
       if (items.length === 0) return;
       const pipeline = redis.pipeline();
-      for (const { key, value, ttlSeconds } of items) pipeline.set(prefix + key, value, 'EX', ttlSeconds);
+      for (const { key, value, ttlSeconds } of items) pipeline.set(prefix + key, JSON.stringify(value), 'EX', ttlSeconds);
       await pipeline.exec();
     },
     async bump(tags) {
@@ -352,10 +357,37 @@ export interface EntityCacheOptions {
 }
 
 /** A cached value: the sequence read before its fetch was sent, the tags of a root answer, the value. */
-interface Stored {
+export interface StoredEntry {
   s: number;
   t?: string[];
   d: unknown;
+}
+
+/**
+ * A copy of an entry's JSON data. The gateway merges later fetches into the objects an answer
+ * gives it, so no object may be both in the memory store and in an answer; copying the parsed
+ * value measured about 4× faster than parsing its JSON again (0.4–0.6 against 1.9–2.1 µs for a
+ * 0.3 KB product, one core). Tags are never changed and are shared.
+ */
+function copyEntry(entry: StoredEntry): StoredEntry {
+  return entry.t ? { s: entry.s, t: entry.t, d: copyJson(entry.d) } : { s: entry.s, d: copyJson(entry.d) };
+}
+
+function copyJson(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = copyJson(value[i]);
+    return copy;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const field = copyJson((value as Record<string, unknown>)[key]);
+    // An alias may be "__proto__": an own property, as JSON.parse makes it, never the prototype.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: field, enumerable: true, writable: true, configurable: true });
+    else copy[key] = field;
+  }
+  return copy;
 }
 
 const RULES_LIMIT = 1_000;
@@ -394,14 +426,15 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
       return null;
     }
   };
-  const write = (items: { key: string; value: string; ttlSeconds: number }[]) => {
+  const write = (items: { key: string; value: StoredEntry; ttlSeconds: number }[]) => {
     if (items.length > 0) store.write(items).catch((error: unknown) => failed('write', error));
   };
   /** An entry as stored, or null when it is absent or not something this router wrote (a miss, refilled). */
-  const parse = (raw: string | null | undefined): Stored | null => {
+  const parse = (raw: StoredEntry | string | null | undefined): StoredEntry | null => {
     if (!raw) return null;
+    if (typeof raw !== 'string') return raw;
     try {
-      const stored = JSON.parse(raw) as Stored;
+      const stored = JSON.parse(raw) as StoredEntry;
       if (typeof stored?.s === 'number' && (stored.t === undefined || Array.isArray(stored.t))) return stored;
     } catch {
       // counted below
@@ -410,7 +443,7 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
     return null;
   };
   /** Fresh while none of its tags was stamped after the sequence its fill read. */
-  const freshAgainst = (stored: Stored | null, stamps: readonly number[]): Stored | null => (stored && stamps.every((stamp) => stamp <= stored.s) ? stored : null);
+  const freshAgainst = (stored: StoredEntry | null, stamps: readonly number[]): StoredEntry | null => (stored && stamps.every((stamp) => stamp <= stored.s) ? stored : null);
 
   async function entities(subgraph: string, rule: Extract<CacheRule, { kind: 'entities' }>, request: Request, send: Send, refresh: boolean, caller: string) {
     const { representations, ...rest } = request.variables ?? {};
@@ -461,13 +494,13 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
     });
     const merged = representations.map((_, index) => values.get(index));
     const slotOf = new Map(slots.map((slot) => [slot.index, slot]));
-    const fills: { key: string; value: string; ttlSeconds: number }[] = [];
+    const fills: { key: string; value: StoredEntry; ttlSeconds: number }[] = [];
     answered.forEach((value, j) => {
       const index = missing[j]!;
       merged[index] = value;
       const slot = slotOf.get(index);
       if (found && !unplaced && slot && value !== null && !erred.has(j)) {
-        fills.push({ key: slot.key, value: JSON.stringify({ s: found.sequence, d: value } satisfies Stored), ttlSeconds: slot.ttl });
+        fills.push({ key: slot.key, value: { s: found.sequence, d: value }, ttlSeconds: slot.ttl });
       }
     });
     write(fills);
@@ -495,7 +528,7 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
     // in it names the entity whose creation would have to empty it.
     if (found && response.data && !response.errors?.length && !Object.values(response.data).some((value) => value === null)) {
       const tags = rootTags(response.data, rule.selections, policy, rule.fragments).map((tag) => ownedBy(subgraph, tag));
-      write([{ key, value: JSON.stringify({ s: found.sequence, t: tags, d: response.data } satisfies Stored), ttlSeconds: rule.lifetime }]);
+      write([{ key, value: { s: found.sequence, t: tags, d: response.data }, ttlSeconds: rule.lifetime }]);
     }
     return response;
   }

@@ -6,7 +6,7 @@ import { cacheInvalidatingEvents, signatureHeaders } from '@commerce/service-kit
 import { natsServerBinary, privateNatsServer } from '@commerce/service-kit/testing/nats';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cachePolicy, cacheRuleOf, createEntityCache, memoryStore, redisStore, rootTags, type CacheStore } from '../src/entity-cache.ts';
+import { cachePolicy, cacheRuleOf, createEntityCache, memoryStore, redisStore, rootTags, type CacheStore, type StoredEntry } from '../src/entity-cache.ts';
 import { guardedFields } from '../src/merge.ts';
 import { eventually } from './support/eventually.ts';
 import { startSupergraph } from './support/supergraph.ts';
@@ -225,13 +225,10 @@ function storeSuite(name: string, makeStore: () => Promise<{ store: CacheStore; 
 describe('an entry the router cannot read', () => {
   it('is a miss, refilled, never an error', async () => {
     const fetch = { ...STOCK_FETCH, variables: { representations: [{ __typename: 'Product', id: '41' }] } };
-    // Learn the entry's key from a fill, then put something that is not an entry under it.
+    // What a shared Redis could hold under the entry's key that no router wrote.
     const store = memoryStore();
-    const keys: string[] = [];
-    const recording: CacheStore = { ...store, write: async (items) => void keys.push(...items.map((item) => item.key)) };
-    await createEntityCache({ store: recording, policy }).fetch('inventory', fetch, fakeSubgraph({ '41': { stock: 1 } }).send, ANYONE);
-    await store.write(keys.map((key) => ({ key, value: 'not json', ttlSeconds: 60 })));
-    const cache = createEntityCache({ store, policy });
+    const foreign: CacheStore = { ...store, read: async (keys, tags) => ({ ...(await store.read(keys, tags)), entries: keys.map(() => 'not json') }) };
+    const cache = createEntityCache({ store: foreign, policy });
     const subgraph = fakeSubgraph({ '41': { stock: 2 } });
     expect(await cache.fetch('inventory', fetch, subgraph.send, ANYONE)).toEqual({ data: { _entities: [{ stock: 2 }] } });
     expect(subgraph.asked).toEqual([['41']]);
@@ -242,19 +239,47 @@ describe('an entry the router cannot read', () => {
 describe('the memory store keeps its bounds', () => {
   it('drops the oldest entry beyond its size', async () => {
     const store = memoryStore(2);
-    await store.write(['a', 'b', 'c'].map((key) => ({ key, value: key, ttlSeconds: 60 })));
-    expect((await store.read(['a', 'b', 'c'], [])).entries).toEqual([null, 'b', 'c']);
+    await store.write(['a', 'b', 'c'].map((key) => ({ key, value: { s: 0, d: key }, ttlSeconds: 60 })));
+    expect((await store.read(['a', 'b', 'c'], [])).entries).toEqual([null, { s: 0, d: 'b' }, { s: 0, d: 'c' }]);
   });
 
   it('clears entries and stamps together, and a fill from before the clear is not fresh after it', async () => {
     const store = memoryStore(1);
     const before = await store.read([], []);
-    await store.write([{ key: 'e', value: 'old', ttlSeconds: 60 }]);
+    await store.write([{ key: 'e', value: { s: 0, d: 'old' }, ttlSeconds: 60 }]);
     // Past four stamps per entry, everything is cleared; every tag then counts as stamped at the clear.
     await store.bump(['Product:1', 'Product:2', 'Product:3', 'Product:4', 'Product:5']);
     const after = await store.read(['e'], ['Product:9']);
     expect(after.entries).toEqual([null]);
     expect(after.stamps[0]).toBeGreaterThan(before.sequence);
+  });
+});
+
+describe('the memory store keeps its own copies', () => {
+  // The gateway merges later fetches into the objects an answer gives it: a stored entry must never be one of them.
+  it('is not changed by changes to what was written or to what was read', async () => {
+    const store = memoryStore();
+    const written = { s: 3, t: ['products/Product:1'], d: { product: { id: '1', reviews: [{ id: 'r1' }], tags: ['a'] } } };
+    await store.write([{ key: 'k', value: written, ttlSeconds: 60 }]);
+    written.d.product.reviews[0]!.id = 'changed after the write';
+    written.d.product.tags.push('b');
+    const [first] = (await store.read(['k'], [])).entries as { d: { product: Record<string, any> } }[];
+    expect(first).toEqual({ s: 3, t: ['products/Product:1'], d: { product: { id: '1', reviews: [{ id: 'r1' }], tags: ['a'] } } });
+    first!.d.product.reviews[0].author = { name: 'merged in by the gateway' };
+    first!.d.product.id = '2';
+    const [second] = (await store.read(['k'], [])).entries;
+    expect(second).toEqual({ s: 3, t: ['products/Product:1'], d: { product: { id: '1', reviews: [{ id: 'r1' }], tags: ['a'] } } });
+  });
+
+  it('keeps a field aliased "__proto__" as a field, as JSON does', async () => {
+    const store = memoryStore();
+    const value = JSON.parse('{"s":1,"d":{"product":{"__proto__":{"id":"9"},"id":"1"}}}') as StoredEntry;
+    await store.write([{ key: 'k', value, ttlSeconds: 60 }]);
+    const [read] = (await store.read(['k'], [])).entries as StoredEntry[];
+    const product = (read!.d as { product: Record<string, unknown> }).product;
+    expect(Object.getPrototypeOf(product)).toBe(Object.prototype);
+    expect(Object.hasOwn(product, '__proto__')).toBe(true);
+    expect(JSON.stringify(read)).toBe('{"s":1,"d":{"product":{"__proto__":{"id":"9"},"id":"1"}}}');
   });
 });
 
@@ -264,12 +289,12 @@ describe('the Redis store', () => {
     const prefix = `test:ttl:${process.pid}:${Date.now()}:`;
     try {
       const store = redisStore(redis, prefix);
-      await store.write([{ key: 'k', value: '{}', ttlSeconds: 60 }]);
+      await store.write([{ key: 'k', value: { s: 0, d: {} }, ttlSeconds: 60 }]);
       await store.bump(['Product:1']);
       expect(await redis.ttl(`${prefix}k`)).toBeGreaterThan(55);
       expect(await redis.ttl(`${prefix}k`)).toBeLessThanOrEqual(60);
       expect(await redis.ttl(`${prefix}v:Product:1`)).toBeGreaterThan(86_000);
-      expect(await store.read(['k'], ['Product:1', 'Product:2'])).toEqual({ entries: ['{}'], stamps: [1, 0], sequence: 1 });
+      expect(await store.read(['k'], ['Product:1', 'Product:2'])).toEqual({ entries: ['{"s":0,"d":{}}'], stamps: [1, 0], sequence: 1 });
     } finally {
       const keys = await redis.keys(`${prefix}*`);
       if (keys.length > 0) await redis.del(...keys);
