@@ -271,7 +271,7 @@ describe('the memory store keeps its own copies', () => {
     expect(second).toEqual({ s: 3, t: ['products/Product:1'], d: { product: { id: '1', reviews: [{ id: 'r1' }], tags: ['a'] } } });
   });
 
-  it('keeps a field aliased "__proto__" as a field, as JSON does', async () => {
+  it('keeps a field aliased __proto__ as a field, as JSON does', async () => {
     const store = memoryStore();
     const value = JSON.parse('{"s":1,"d":{"product":{"__proto__":{"id":"9"},"id":"1"}}}') as StoredEntry;
     await store.write([{ key: 'k', value, ttlSeconds: 60 }]);
