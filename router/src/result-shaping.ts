@@ -172,8 +172,9 @@ function compileSelections(schema: Schema, selectionSet: SelectionSet): Step[] {
 function conditionOf(value: unknown): Condition | undefined {
   if (value === undefined) return undefined;
   if (value instanceof Variable) return { variable: value.name };
-  // A literal that is not a boolean: the gateway's check decides (see `skipped`).
-  return typeof value === 'boolean' ? value : { variable: '\0not a boolean' };
+  // A literal that is not a boolean (validation lets none through): the gateway's check decides.
+  if (typeof value !== 'boolean') throw FALL_BACK;
+  return value;
 }
 
 function shapeOf(schema: Schema, type: Type): Shape {

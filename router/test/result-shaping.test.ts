@@ -26,26 +26,20 @@ const SDL = `
 
 const schema: Schema = buildSchema(SDL);
 
-interface Prepared {
-  args: Parameters<ResultShaper['shape']>[0];
-}
-
 /** What the gateway hands its shaping: the operation (built per request, as the gateway does) and its context. */
-function prepare(document: ReturnType<typeof parse>, input: Record<string, unknown> | null, variables?: Record<string, unknown>, on: Schema = schema): Prepared {
+function prepare(document: ReturnType<typeof parse>, input: Record<string, unknown> | null, variables?: Record<string, unknown>, on: Schema = schema): Parameters<ResultShaper['shape']>[0] {
   const definition = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
   const fragments = Object.fromEntries(
     document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
   );
   const operation = operationFromDocument(on, document, { validate: false });
   return {
-    args: {
-      operation,
-      operationContext: { operation: definition, fragments } as unknown as OperationContext,
-      ...(variables ? { variables } : {}),
-      input,
-      // Stands in for the gateway's introspection: what it was asked, so both sides must ask the same.
-      introspectionHandling: (selection: FieldSelection) => ({ asked: selection.toString(), variables: { ...variables } }),
-    },
+    operation,
+    operationContext: { operation: definition, fragments } as unknown as OperationContext,
+    ...(variables ? { variables } : {}),
+    input,
+    // Stands in for the gateway's introspection: what it was asked, so both sides must ask the same.
+    introspectionHandling: (selection: FieldSelection) => ({ asked: selection.toString(), variables: { ...variables } }),
   };
 }
 
@@ -63,8 +57,8 @@ function outcome(run: () => ReturnType<typeof computeResponse>): Outcome {
 
 /** Ours and stock's outcome for one answer; `input` is cloned for each, so neither can see the other's work. */
 function both(shaper: ResultShaper, document: ReturnType<typeof parse>, input: Record<string, unknown> | null, variables?: Record<string, unknown>) {
-  const ours = outcome(() => shaper.shape(prepare(document, structuredClone(input), variables).args));
-  const stock = outcome(() => computeResponse(prepare(document, structuredClone(input), variables).args));
+  const ours = outcome(() => shaper.shape(prepare(document, structuredClone(input), variables)));
+  const stock = outcome(() => computeResponse(prepare(document, structuredClone(input), variables)));
   return { ours, stock };
 }
 
@@ -220,13 +214,13 @@ describe('result shaping', () => {
     const shaper = createResultShaper();
     const text = 'query { me { email } }';
     const document = parse(text);
-    for (let i = 0; i < 3; i++) shaper.shape(prepare(document, { me: { email: `${i}@example.com` } }).args);
+    for (let i = 0; i < 3; i++) shaper.shape(prepare(document, { me: { email: `${i}@example.com` } }));
     expect(shaper.stats.compiled).toBe(1);
-    shaper.shape(prepare(parse(text), { me: { email: 'x@example.com' } }).args);
+    shaper.shape(prepare(parse(text), { me: { email: 'x@example.com' } }));
     expect(shaper.stats.compiled).toBe(2);
     // The same document against a reloaded schema (a new supergraph): compiled for that schema.
     const reloaded = buildSchema(SDL.replace('me: User!', 'me: User! other: Int'));
-    const answer = shaper.shape(prepare(document, { me: { email: 'y@example.com' } }, undefined, reloaded).args);
+    const answer = shaper.shape(prepare(document, { me: { email: 'y@example.com' } }, undefined, reloaded));
     expect(shaper.stats.compiled).toBe(3);
     expect(JSON.parse(JSON.stringify(answer))).toEqual({ data: { me: { email: 'y@example.com' } }, errors: [] });
   });

@@ -40,6 +40,6 @@ export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8'] as const;
  * `--heap-growing-percent=100`: after each full GC V8 lets the old generation grow to 2× what is
  * live instead of up to 4×. The router's live heap is about 50 MB; what fills the rest is answers
  * already sent, promoted before they died. Peak RSS under load 389 → 292 MB for 5–8 % more CPU per
- * request (same run; docs/DESIGN.md, "Memory").
+ * request (same run; docs/DESIGN.md, "Router performance").
  */
 export const ROUTER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32', '--heap-growing-percent=100'];
