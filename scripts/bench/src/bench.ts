@@ -23,6 +23,7 @@ import {
 } from './operations.ts';
 import { chart, evaluateMixedTargets, evaluateTargets, mixedTable, table, type BenchResult, type Cell, type RoundResult } from './report.ts';
 import { createRunIdentity, type RunIdentity } from './identity.ts';
+import { SERVICE_NAMES, type ServiceName } from './services.ts';
 import { ADMIN } from './gateway-glue.ts';
 import { MIXED_SYSTEM_NAMES, memoryOf, processTree, ROUTER_BENCH_ENV, ROUTER_SETTINGS, startFleet, supergraphCopy, SYSTEM_NAMES, type Fleet, type SystemName } from './systems.ts';
 
@@ -49,7 +50,10 @@ const HELP = `npm run bench [-- options]
                         router-cached (our router, entity cache on, the subgraphs' events on and pushed
                         to it), router (cache off), apollo-gateway, monolith; deep-read and user-read
                         with Zipf-distributed keys on the large data only, each measured run with a
-                        background writer on the same system; hit rate and staleness)
+                        background writer on the same system; hit rate and staleness), or subgraphs
+                        (what one fetch costs: the router's own fetches for the four operations,
+                        recorded once and replayed, signed afresh, to one subgraph at a time pinned
+                        to one core; defaults seed data, 3 rounds × 6 s, warm-up 4 s)
                                                                                     (BENCH_SCENARIO, full)
   --write-rate N        mixed: writes per second during every measured run          (BENCH_WRITE_RATE, 10)
   --zipf S              mixed: Zipf exponent of the keys read and written            (BENCH_ZIPF, 1.0)
@@ -59,6 +63,11 @@ const HELP = `npm run bench [-- options]
                         --router-variant nomerge=env=SUBGRAPH_MERGE_FETCHES:false (repeatable;
                         replaces the plain router; SPEC: flags=A,B env=NAME:VALUE main=PATH;
                         base=apollo-gateway|hive-gateway adds another gateway's variant instead)
+  --subgraph-variant V  subgraphs: run the subgraphs several ways in one run, interleaved, e.g.
+                        --subgraph-variant semi8=flags=--max-semi-space-size=8 (repeatable; the
+                        first is the reference; SPEC: flags=A,B env=NAME:VALUE; default: one
+                        variant, the shipped SERVER_NODE_FLAGS)
+  --services LIST       subgraphs: from ${SERVICE_NAMES.join(',')}      (all)
   --help`;
 
 // --- Options -----------------------------------------------------------------------------------
@@ -80,6 +89,8 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     scenario: { type: 'string' },
     'router-variant': { type: 'string', multiple: true },
+    'subgraph-variant': { type: 'string', multiple: true },
+    services: { type: 'string' },
     'write-rate': { type: 'string' },
     zipf: { type: 'string' },
     seed: { type: 'string' },
@@ -158,8 +169,43 @@ if (scenario === 'router-only') {
     process.exit(2);
   }
   process.exit(await runRouterOnly(options));
+} else if (scenario === 'subgraphs') {
+  const { parseSubgraphVariant, runSubgraphsOnly, SHIPPED_VARIANT } = await import('./subgraphs-only.ts');
+  let variants = [SHIPPED_VARIANT];
+  try {
+    if (flags['subgraph-variant']?.length) variants = flags['subgraph-variant'].map(parseSubgraphVariant);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (new Set(variants.map((v) => v.name)).size !== variants.length) problems.push('--subgraph-variant: every variant needs its own name');
+  const sizes = listOption<SizeName>(flags.sizes, 'BENCH_SIZES', ['seed', 'large']);
+  if (!flags.sizes && !process.env.BENCH_SIZES) sizes.splice(0, sizes.length, 'seed');
+  if (sizes.length !== 1) problems.push('--scenario subgraphs: one data size at a time (--sizes seed or --sizes large)');
+  const options = {
+    quick,
+    rounds: numberOption(flags.rounds, 'BENCH_ROUNDS', quick ? 1 : 3, { min: 1, max: 20, integer: true }),
+    durationS: numberOption(flags.duration, 'BENCH_DURATION', quick ? 1 : 6, { min: 1, max: 120, integer: true }),
+    warmupS: numberOption(flags.warmup, 'BENCH_WARMUP', quick ? 1 : 4, { min: 0, max: 60, integer: true }),
+    connections: numberOption(flags.connections, 'BENCH_CONNECTIONS', 10, { min: 1, max: 256, integer: true }),
+    size: sizes[0] ?? 'seed',
+    scale: numberOption(flags.scale, 'BENCH_SCALE', quick ? 0.02 : 1, { min: 0.001, max: 20 }),
+    services: listOption<ServiceName>(flags.services, 'BENCH_SERVICES', SERVICE_NAMES),
+    variants,
+    samples: quick ? 3 : 12,
+    databaseUrl: flags['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    out: flags.out ?? process.env.BENCH_OUT ?? fileURLToPath(new URL('../results/', import.meta.url)),
+  };
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(URL.canParse(options.databaseUrl) ? new URL(options.databaseUrl).hostname : '')) {
+    problems.push('BENCH_DATABASE_URL: the benchmark only runs against a PostgreSQL server on loopback');
+  }
+  if (options.services.length === 0) problems.push('nothing to run');
+  if (problems.length > 0) {
+    console.error(`Invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}\n\n${HELP}`);
+    process.exit(2);
+  }
+  process.exit(await runSubgraphsOnly(options));
 } else if (scenario !== 'full' && scenario !== 'mixed') {
-  console.error(`Invalid options:\n  - --scenario: full, router-only or mixed, got "${scenario}"\n\n${HELP}`);
+  console.error(`Invalid options:\n  - --scenario: full, router-only, mixed or subgraphs, got "${scenario}"\n\n${HELP}`);
   process.exit(2);
 }
 /** The mixed scenario: reads with skewed keys under a background writer, the entity cache on in router-cached. */

@@ -78,9 +78,13 @@ export class DatabaseServer {
     return this.session(async (s) => String((await s.query<{ server_version: string }>('SHOW server_version'))[0]?.server_version ?? 'unknown'));
   }
 
-  /** PostgreSQL backend processes serving databases whose names start with `prefix`. */
-  async backendPids(prefix: string): Promise<number[]> {
-    const rows = await this.session((s) => s.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname LIKE $1`, [`${prefix}%`]));
+  /** PostgreSQL backend processes serving databases whose names start with `prefix` (and, if given, connected with that application name). */
+  async backendPids(prefix: string, applicationName?: string): Promise<number[]> {
+    const rows = await this.session((s) =>
+      applicationName === undefined
+        ? s.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname LIKE $1`, [`${prefix}%`])
+        : s.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname LIKE $1 AND application_name = $2`, [`${prefix}%`, applicationName]),
+    );
     return rows.map((row) => Number(row.pid));
   }
 

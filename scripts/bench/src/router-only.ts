@@ -4,7 +4,7 @@
 // everything else (the load generator, the replay process, the idle subgraphs) to the other.
 // Our router, stock @apollo/gateway and Hive Gateway, interleaved, on the project's operations
 // and a heavy federated query (heavy-read, ~55 KB per answer, 15 subgraph fetches on stock).
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,7 +15,7 @@ import { DatabaseServer, prepareDataSet, SEED_SHAPE } from './data.ts';
 import { createRunIdentity } from './identity.ts';
 import { median, percentile, runLoad, stopCurrentLoad } from './load.ts';
 import { OPERATIONS, type OperationName } from './operations.ts';
-import { memoryOf, ROUTER_BENCH_ENV, ROUTER_SETTINGS, ServerProcess, startFleet, type Fleet } from './systems.ts';
+import { hasTaskset, memoryOf, pin, ROUTER_BENCH_ENV, ROUTER_SETTINGS, ServerProcess, startFleet, type Fleet } from './systems.ts';
 import { freePort } from '@commerce/db/testing';
 
 export const ROUTER_ONLY_SYSTEMS = ['router', 'apollo-gateway', 'hive-gateway'] as const;
@@ -115,25 +115,6 @@ export function parseRouterVariant(text: string): SystemSpec {
 /** The systems of a default run: our router as shipped, and the two other gateways with the same Node flags. */
 export function defaultSystems(names: readonly BaseSystem[]): SystemSpec[] {
   return names.map((base) => ({ name: base, base, nodeFlags: [...ROUTER_NODE_FLAGS], env: {} }));
-}
-
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Pins a process and all its threads to one CPU (Linux taskset); false when it could not. */
-function pin(pid: number, cpu: number): boolean {
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function runRouterOnly(options: RouterOnlyOptions): Promise<number> {

@@ -1,4 +1,4 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { ROUTER_NODE_FLAGS, SERVER_NODE_FLAGS } from '@commerce/service-kit/core';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -342,4 +342,27 @@ export async function processTree(pid: number): Promise<number[]> {
     for (const [child, parent] of parents) if (parent === tree[i]) tree.push(child);
   }
   return tree;
+}
+
+/** Whether taskset (util-linux) can pin processes here. */
+export function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Pins a process and all its threads to one CPU (Linux taskset), or with `mainThreadOnly` just its
+ * main thread (V8's GC and compiler helpers stay free to run elsewhere); false when it could not.
+ */
+export function pin(pid: number, cpu: number, { mainThreadOnly = false } = {}): boolean {
+  try {
+    execFileSync('taskset', [...(mainThreadOnly ? [] : ['-a']), '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -9,6 +9,9 @@
 // (SUBGRAPH_<NAME>_URL, <NAME>_EVENTS_SECRET) and, with ROUTER_URL and ROUTER_EVENTS_SECRET, to the
 // router; its own <NAME>_EVENTS_SECRET verifies what is pushed to it. Without it, no events (the
 // full scenario, as before).
+//
+// BENCH_APPLICATION_NAME, when set, names its PostgreSQL connections (default: the service's name),
+// so the subgraphs scenario can tell apart the backends of several processes on one database.
 import { openDatabase } from '@commerce/db';
 import { createLogger, eventsFromEnv, loadSubgraphEnv, startSubgraph } from '@commerce/service-kit';
 import { isServiceName, loadService } from '../services.ts';
@@ -22,7 +25,7 @@ await startChild(async () => {
   const logger = createLogger(service, 'error');
   const loaded = await loadService(service);
   const definition = 'create' in loaded ? await loaded.create({ env, redis: null, logger }) : loaded;
-  const database = await openDatabase({ service, kind: 'postgres', url: env.databaseUrl, pool: { ...env.pool, applicationName: service } });
+  const database = await openDatabase({ service, kind: 'postgres', url: env.databaseUrl, pool: { ...env.pool, applicationName: process.env.BENCH_APPLICATION_NAME || service } });
   const events = mode === 'events' ? await eventsFromEnv(definition, env, logger) : null;
   const running = await startSubgraph(definition, {
     database,
