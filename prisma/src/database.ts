@@ -5,6 +5,7 @@ import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { observeAdapter, type StatementListener } from './observe.ts';
+import { DEFAULT_PREPARED_STATEMENTS, preparedStatementNames } from './prepared.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -37,6 +38,12 @@ export interface PoolOptions {
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   applicationName: string;
+  /**
+   * How many distinct statements each connection keeps prepared, so PostgreSQL parses and plans
+   * them once per connection instead of on every execution (`preparedStatementNames`); 0 = none,
+   * e.g. behind a connection pooler that cannot keep them.
+   */
+  preparedStatements: number;
 }
 
 export type OpenOptions =
@@ -99,7 +106,7 @@ async function openPostgres(options: Extract<OpenOptions, { kind: 'postgres' }>)
   return {
     service: options.service,
     kind: 'postgres',
-    adapter: observeAdapter(new PrismaPg(pool), listeners),
+    adapter: observeAdapter(new PrismaPg(pool, { statementNameGenerator: preparedStatementNames(options.pool?.preparedStatements ?? DEFAULT_PREPARED_STATEMENTS) }), listeners),
     onStatement: (listener) => subscribe(listeners, listener),
     async withSession(fn) {
       const client = await pool.connect();

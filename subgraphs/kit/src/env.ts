@@ -71,6 +71,8 @@ function scopedSubgraphEnv(defaultPort: number) {
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
     DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
     DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+    /** Distinct statements each PostgreSQL connection keeps prepared (unset: the database platform's default); 0 behind a pooler that cannot keep them. */
+    DATABASE_PREPARED_STATEMENTS: z.coerce.number().int().min(0).max(10_000).optional(),
     SIGNING_SECRET: signingSecret,
     /** Verifies events pushed to this service and calls to its /internal routes. */
     EVENTS_SECRET: optionalString.refine((v) => v === undefined || v.length >= MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`),
@@ -108,6 +110,7 @@ export function loadSubgraphEnv(prefix: string, defaultPort: number, source: Rec
       max: scoped.DATABASE_POOL_MAX,
       connectTimeoutMs: scoped.DATABASE_CONNECT_TIMEOUT_MS,
       idleTimeoutMs: scoped.DATABASE_IDLE_TIMEOUT_MS,
+      ...(scoped.DATABASE_PREPARED_STATEMENTS === undefined ? {} : { preparedStatements: scoped.DATABASE_PREPARED_STATEMENTS }),
     },
   };
 }

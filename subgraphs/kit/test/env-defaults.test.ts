@@ -23,6 +23,7 @@ describe('a subgraph’s defaults, as the README’s Configuration table gives t
       signingSecret: 's'.repeat(32),
       maxRepresentations: 10_000,
       databaseUrl: undefined,
+      // Prepared statements per connection: unset, so the database platform's default (200) applies.
       pool: { max: 10, connectTimeoutMs: 5_000, idleTimeoutMs: 10_000 },
     });
     // No database URL: embedded PGlite in .data/<service>/ at the repository root.
@@ -57,9 +58,24 @@ describe('a subgraph’s defaults, as the README’s Configuration table gives t
       INVENTORY_DATABASE_POOL_MAX: '4',
       INVENTORY_DATABASE_CONNECT_TIMEOUT_MS: '2000',
       INVENTORY_DATABASE_IDLE_TIMEOUT_MS: '0',
+      INVENTORY_DATABASE_PREPARED_STATEMENTS: '0',
       DATA_DIR: '/var/lib/commerce',
       HOST: '0.0.0.0',
     });
-    expect(env).toMatchObject({ port: 8080, maxRepresentations: 500, pool: { max: 4, connectTimeoutMs: 2_000, idleTimeoutMs: 0 }, dataDir: '/var/lib/commerce', host: '0.0.0.0' });
+    expect(env).toMatchObject({
+      port: 8080,
+      maxRepresentations: 500,
+      pool: { max: 4, connectTimeoutMs: 2_000, idleTimeoutMs: 0, preparedStatements: 0 },
+      dataDir: '/var/lib/commerce',
+      host: '0.0.0.0',
+    });
+  });
+
+  it('refuses a prepared-statement count that is not a whole number from 0 to 10000, naming the variable', () => {
+    for (const value of ['-1', '2.5', 'many', '10001']) {
+      expect(() => loadSubgraphEnv('INVENTORY', 4003, { INVENTORY_SIGNING_SECRET: 's'.repeat(32), INVENTORY_DATABASE_PREPARED_STATEMENTS: value })).toThrow(
+        /INVENTORY_DATABASE_PREPARED_STATEMENTS/,
+      );
+    }
   });
 });
