@@ -9,6 +9,7 @@ import { modulesLoadedBy } from '../src/testing.ts';
  * the events must be there.
  */
 const CORE = new URL('../src/core.ts', import.meta.url).href;
+const MAIN = new URL('../src/index.ts', import.meta.url).href;
 const DB_PACKAGE = new URL('../../../prisma/', import.meta.url).href;
 
 describe('the kit’s core entry', () => {
@@ -18,5 +19,16 @@ describe('the kit’s core entry', () => {
     const forbidden = loaded.filter((url) => url.startsWith(DB_PACKAGE) || /\/node_modules\/(@electric-sql\/pglite|@prisma\/|pg\/|pg-[a-z-]+\/|pglite-prisma-adapter\/|@nats-io\/|ioredis\/)/.test(url));
     expect(forbidden).toEqual([]);
     expect(exports).toEqual(expect.arrayContaining(['checkEnvelope', 'changedEntities', 'cacheInvalidatingEvents', 'streamName', 'subjectOf', 'EVENTS_PATH']));
+  });
+});
+
+describe('the kit’s main entry', () => {
+  // What every subgraph loads: the NATS client (1.4 MB of heap after loading) only once jetStreamTransport is
+  // called (NATS_URL set), Redis's only on the first connectRedis; the embedded default uses neither.
+  it('loads no NATS client and no Redis client until one is configured', async () => {
+    const { loaded, exports } = await modulesLoadedBy(MAIN);
+    expect(loaded).toContain(MAIN);
+    expect(loaded.filter((url) => /\/node_modules\/(@nats-io\/|ioredis\/)/.test(url))).toEqual([]);
+    expect(exports).toEqual(expect.arrayContaining(['jetStreamTransport', 'httpTransport', 'connectRedis', 'startSubgraph']));
   });
 });

@@ -1,5 +1,5 @@
-import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../logger.ts';
 import { signatureHeaders } from '../signing.ts';
 import { contractOf, EVENT_CATALOG, subscriptionsOf } from './catalog.ts';
@@ -106,6 +106,12 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
   const prefix = options.streamPrefix ?? '';
   if (prefix && !PREFIX.test(prefix)) throw new Error(`jetStreamTransport: streamPrefix must be 1–32 of A–Z, a–z, 0–9, _ and -, not ${JSON.stringify(prefix)}`);
   const publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
+  // Loaded here, not at the top: a service on the HTTP transport (the embedded default) never
+  // loads the NATS client.
+  const [{ jetstream, jetstreamManager, AckPolicy, DeliverPolicy, RetentionPolicy, StorageType }, { connect }] = await Promise.all([
+    import('@nats-io/jetstream'),
+    import('@nats-io/transport-node'),
+  ]);
   const connection: NatsConnection = await connect({
     servers: options.url,
     name: `commerce-${options.service}`,
