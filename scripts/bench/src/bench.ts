@@ -122,6 +122,17 @@ function listOption<T extends string>(flag: string | undefined, env: string, all
   return allowed.filter((item) => items.includes(item));
 }
 
+/** The server the benchmark creates and drops its databases on (a superuser URL). */
+const databaseUrl = flags['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** Where results go. */
+const resultsDir = flags.out ?? process.env.BENCH_OUT ?? fileURLToPath(new URL('../results/', import.meta.url));
+/** It creates and drops databases as a superuser: only ever on a PostgreSQL server on this machine. */
+function databaseUrlProblem(url: string): string | null {
+  if (!/^postgres(ql)?:\/\//.test(url) || !URL.canParse(url)) return 'BENCH_DATABASE_URL: not a postgres:// URL';
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname)) return 'BENCH_DATABASE_URL: the benchmark only runs against a PostgreSQL server on loopback';
+  return null;
+}
+
 const quick = flags.quick ?? false;
 const scenario = flags.scenario ?? process.env.BENCH_SCENARIO ?? 'full';
 if (scenario === 'router-only') {
@@ -153,16 +164,15 @@ if (scenario === 'router-only') {
     connections: count(flags.connections ?? process.env.BENCH_CONNECTIONS, 10),
     operations,
     systems,
-    databaseUrl: flags['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    out: flags.out ?? process.env.BENCH_OUT ?? fileURLToPath(new URL('../results/', import.meta.url)),
+    databaseUrl,
+    out: resultsDir,
     samples: quick ? 2 : 3,
   };
   for (const [name, value, max] of [['rounds', options.rounds, 20], ['duration', options.durationS, 120], ['warmup', options.warmupS, 60], ['connections', options.connections, 256]] as const) {
     if (!Number.isInteger(value) || value < (name === 'warmup' ? 0 : 1) || value > max) problems.push(`--${name}: expected an integer up to ${max}`);
   }
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(URL.canParse(options.databaseUrl) ? new URL(options.databaseUrl).hostname : '')) {
-    problems.push('BENCH_DATABASE_URL: the benchmark only runs against a PostgreSQL server on loopback');
-  }
+  const urlProblem = databaseUrlProblem(options.databaseUrl);
+  if (urlProblem) problems.push(urlProblem);
   if (operations.length === 0 || systems.length === 0) problems.push('nothing to run');
   if (problems.length > 0) {
     console.error(`Invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}\n\n${HELP}`);
@@ -192,12 +202,11 @@ if (scenario === 'router-only') {
     services: listOption<ServiceName>(flags.services, 'BENCH_SERVICES', SERVICE_NAMES),
     variants,
     samples: quick ? 3 : 12,
-    databaseUrl: flags['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    out: flags.out ?? process.env.BENCH_OUT ?? fileURLToPath(new URL('../results/', import.meta.url)),
+    databaseUrl,
+    out: resultsDir,
   };
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(URL.canParse(options.databaseUrl) ? new URL(options.databaseUrl).hostname : '')) {
-    problems.push('BENCH_DATABASE_URL: the benchmark only runs against a PostgreSQL server on loopback');
-  }
+  const urlProblem = databaseUrlProblem(options.databaseUrl);
+  if (urlProblem) problems.push(urlProblem);
   if (options.services.length === 0) problems.push('nothing to run');
   if (problems.length > 0) {
     console.error(`Invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}\n\n${HELP}`);
@@ -229,15 +238,13 @@ const options = {
   seed: numberOption(flags.seed, 'BENCH_SEED', 11, { min: 0, max: 2 ** 31 - 1, integer: true }),
   subgraphPool: numberOption(flags['subgraph-pool'], 'BENCH_SUBGRAPH_POOL', 10, { min: 1, max: 50, integer: true }),
   monolithPool: numberOption(flags['monolith-pool'], 'BENCH_MONOLITH_POOL', 10, { min: 1, max: 50, integer: true }),
-  databaseUrl: flags['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-  out: flags.out ?? process.env.BENCH_OUT ?? fileURLToPath(new URL('../results/', import.meta.url)),
+  databaseUrl,
+  out: resultsDir,
   /** Variable sets checked for deep equality across systems before timing. */
   samples: quick ? 2 : 3,
 };
-if (!/^postgres(ql)?:\/\//.test(options.databaseUrl)) problems.push(`BENCH_DATABASE_URL: not a postgres:// URL`);
-else if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(options.databaseUrl).hostname)) {
-  problems.push('BENCH_DATABASE_URL: the benchmark only runs against a PostgreSQL server on loopback');
-}
+const urlProblem = databaseUrlProblem(options.databaseUrl);
+if (urlProblem) problems.push(urlProblem);
 if (options.sizes.length === 0 || options.systems.length === 0 || options.operations.length === 0) problems.push('nothing to run');
 if (mixed && options.sizes.includes('seed')) problems.push('--scenario mixed: runs on the large data set only (--sizes large)');
 if (problems.length > 0) {

@@ -2,8 +2,8 @@
 // router runs the four operations once through a recording proxy in front of the five subgraphs;
 // then the recorded fetches (the router's own bodies and identity headers) are sent again, signed
 // afresh each time, to one subgraph at a time: the subgraph pinned to one core, the load and
-// PostgreSQL to the other. Per subgraph and variant (Node flags, e.g. the young generation's
-// size), interleaved round by round: fetches per second, latency, CPU per fetch of the subgraph
+// PostgreSQL to the other. Per subgraph and variant (Node flags or environment, e.g. the young
+// generation's size), interleaved round by round: fetches per second, latency, CPU per fetch of the subgraph
 // and of PostgreSQL, and peak RSS.
 import { fork, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -104,8 +104,8 @@ const ROUTER_MAIN = join(dirname(fileURLToPath(import.meta.resolve('@commerce/ro
 const SUBGRAPH_PROCESS = fileURLToPath(new URL('./processes/subgraph.ts', import.meta.url));
 /** Hop-by-hop headers the recording proxy does not forward or record. */
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'content-length']);
-/** At most this many latencies kept per run (the loop is bounded by time; this bounds its memory). */
-const MAX_SAMPLES = 500_000;
+/** At most this many fetches per run, besides its duration (bounds the loop and the latencies kept). */
+const MAX_FETCHES_PER_RUN = 500_000;
 /** How a variant's subgraph names its PostgreSQL connections. */
 const applicationName = (service: ServiceName, variant: string) => `bench-${service}-${variant}`.slice(0, 63);
 
@@ -283,7 +283,7 @@ export async function runSubgraphsOnly(options: SubgraphsOptions): Promise<numbe
       const startedRun = performance.now();
       const until = startedRun + durationS * 1000;
       const worker = async () => {
-        while (performance.now() < until && !stopping) {
+        while (performance.now() < until && done < MAX_FETCHES_PER_RUN && !stopping) {
           const fetch = fetches[next++ % fetches.length]!;
           const headers = { ...fetch.headers, ...signatureHeaders(secret, { method: 'POST', path: fetch.path, headers: fetch.headers, body: fetch.body }) };
           const sent = performance.now();
@@ -299,7 +299,7 @@ export async function runSubgraphsOnly(options: SubgraphsOptions): Promise<numbe
             failures++;
             firstFailure ??= `${fetch.operation}: ${(error as Error).message}`;
           }
-          if (latencies.length < MAX_SAMPLES) latencies.push(performance.now() - sent);
+          latencies.push(performance.now() - sent);
           done++;
         }
       };
