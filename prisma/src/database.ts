@@ -39,9 +39,8 @@ export interface PoolOptions {
   idleTimeoutMs: number;
   applicationName: string;
   /**
-   * How many distinct statements each connection keeps prepared, so PostgreSQL parses and plans
-   * them once per connection instead of on every execution (`preparedStatementNames`); 0 = none,
-   * e.g. behind a connection pooler that cannot keep them.
+   * How many distinct statements each connection keeps prepared, so PostgreSQL parses them once
+   * per connection instead of on every execution (`preparedStatementNames`); 0 = none (the default).
    */
   preparedStatements: number;
 }
@@ -90,6 +89,7 @@ export async function openPGlite(options: Extract<OpenOptions, { kind: 'pglite' 
 }
 
 async function openPostgres(options: Extract<OpenOptions, { kind: 'postgres' }>): Promise<Database> {
+  const preparedStatements = options.pool?.preparedStatements ?? DEFAULT_PREPARED_STATEMENTS;
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.pool?.max ?? 10,
@@ -98,7 +98,10 @@ async function openPostgres(options: Extract<OpenOptions, { kind: 'postgres' }>)
     application_name: options.pool?.applicationName ?? options.service,
     // Prisma's pg adapter writes a Date as a wall-clock time the server reads in its own zone: on a
     // server not set to UTC, timestamps would be stored hours off. Every session runs in UTC.
-    options: '-c TimeZone=UTC',
+    // Kept statements are planned for their values on every execution: after five runs PostgreSQL
+    // may otherwise switch one to a generic plan, which for a batch (`= ANY($1)`, an IN list) or a
+    // page cost several times as much at the large data size (DESIGN, "What one subgraph fetch costs").
+    options: preparedStatements > 0 ? '-c TimeZone=UTC -c plan_cache_mode=force_custom_plan' : '-c TimeZone=UTC',
   });
   // An idle client's error (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
@@ -106,7 +109,7 @@ async function openPostgres(options: Extract<OpenOptions, { kind: 'postgres' }>)
   return {
     service: options.service,
     kind: 'postgres',
-    adapter: observeAdapter(new PrismaPg(pool, { statementNameGenerator: preparedStatementNames(options.pool?.preparedStatements ?? DEFAULT_PREPARED_STATEMENTS) }), listeners),
+    adapter: observeAdapter(new PrismaPg(pool, { statementNameGenerator: preparedStatementNames(preparedStatements) }), listeners),
     onStatement: (listener) => subscribe(listeners, listener),
     async withSession(fn) {
       const client = await pool.connect();

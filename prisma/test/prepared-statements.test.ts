@@ -1,5 +1,5 @@
-// Prepared statements on PostgreSQL: what each connection keeps prepared, checked in the server's
-// own pg_prepared_statements (TEST_POSTGRES_ADMIN_URL; skipped, and reported as skipped, without
+// Prepared statements on PostgreSQL (off unless a service asks for them): what each connection
+// keeps prepared, checked in the server's own pg_prepared_statements (TEST_POSTGRES_ADMIN_URL; skipped, and reported as skipped, without
 // it). The naming rule itself is checked without a server.
 import type { SqlDriverAdapter, SqlQuery } from '@prisma/driver-adapter-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,18 +73,34 @@ describe.skipIf(!postgresAdminUrl)('prepared statements on PostgreSQL (TEST_POST
 
   const total = async (adapter: SqlDriverAdapter, query: SqlQuery) => Number((await adapter.queryRaw(query)).rows[0]?.[0]);
 
-  it('keeps a statement prepared on its connection by default and answers from it with new values', async () => {
-    const { adapter, prepared } = await open();
+  it('keeps a statement prepared on its connection when asked to, and answers from it with new values', async () => {
+    const { adapter, prepared } = await open(200);
     expect(await total(adapter, sum(2, 1))).toBe(expectedSum(2, 1));
     expect(await total(adapter, sum(2, 40))).toBe(expectedSum(2, 40));
     expect(await prepared()).toEqual([sum(2).sql]);
   });
 
-  it('prepares nothing with preparedStatements 0, and answers the same', async () => {
-    const { adapter, prepared } = await open(0);
+  it('plans every execution of a kept statement for its values (never a generic plan)', async () => {
+    const { db, adapter } = await open(200);
+    // Past the five executions after which PostgreSQL would otherwise consider a generic plan.
+    for (let i = 0; i < 8; i++) expect(await total(adapter, sum(1, i))).toBe(i);
+    const plans = await db.withSession((session) =>
+      session.query<{ generic_plans: string; custom_plans: string }>('SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1', [sum(1).sql]),
+    );
+    expect(plans.map((row) => ({ generic: Number(row.generic_plans), custom: Number(row.custom_plans) }))).toEqual([{ generic: 0, custom: 8 }]);
+  });
+
+  it.each([
+    ['by default', undefined],
+    ['with preparedStatements 0', 0],
+  ])('prepares nothing %s, and answers the same', async (_title, preparedStatements) => {
+    const { db, adapter, prepared } = await open(preparedStatements);
     expect(await total(adapter, sum(2, 1))).toBe(expectedSum(2, 1));
     expect(await total(adapter, sum(2, 7))).toBe(expectedSum(2, 7));
     expect(await prepared()).toEqual([]);
+    // Nothing is kept, so the server's own plan caching (PL/pgSQL) is left as it is.
+    const [setting] = await db.withSession((session) => session.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode'));
+    expect(setting?.plan_cache_mode).toBe('auto');
   });
 
   it('stops preparing at the limit and never prepares a statement with more parameters than the cap; every answer is right', async () => {

@@ -71,7 +71,7 @@ function scopedSubgraphEnv(defaultPort: number) {
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
     DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
     DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
-    /** Distinct statements each PostgreSQL connection keeps prepared (unset: the database platform's default); 0 behind a pooler that cannot keep them. */
+    /** Distinct statements each PostgreSQL connection keeps prepared (unset: the database platform's default, none). */
     DATABASE_PREPARED_STATEMENTS: z.coerce.number().int().min(0).max(10_000).optional(),
     SIGNING_SECRET: signingSecret,
     /** Verifies events pushed to this service and calls to its /internal routes. */

@@ -23,7 +23,7 @@ describe('a subgraph’s defaults, as the README’s Configuration table gives t
       signingSecret: 's'.repeat(32),
       maxRepresentations: 10_000,
       databaseUrl: undefined,
-      // Prepared statements per connection: unset, so the database platform's default (200) applies.
+      // Prepared statements per connection: unset, so the database platform's default (none) applies.
       pool: { max: 10, connectTimeoutMs: 5_000, idleTimeoutMs: 10_000 },
     });
     // No database URL: embedded PGlite in .data/<service>/ at the repository root.
