@@ -1,8 +1,7 @@
 // npm run bench: this supergraph (our router + the five subgraphs) against stock @apollo/gateway
 // and Hive Gateway in front of the same subgraphs, and against a monolith (one server, one
 // database), with the same data and the same operations, on PostgreSQL. See README-section.md.
-import { randomBytes } from 'node:crypto';
-import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,7 @@ import {
 } from './operations.ts';
 import { chart, evaluateMixedTargets, evaluateTargets, mixedTable, table, type BenchResult, type Cell, type RoundResult } from './report.ts';
 import { createRunIdentity, type RunIdentity } from './identity.ts';
+import { machineSummary, startRun, writeResultFiles } from './run.ts';
 import { SERVICE_NAMES, type ServiceName } from './services.ts';
 import { ADMIN } from './gateway-glue.ts';
 import { MIXED_SYSTEM_NAMES, memoryOf, processTree, ROUTER_BENCH_ENV, ROUTER_SETTINGS, startFleet, supergraphCopy, SYSTEM_NAMES, type Fleet, type SystemName } from './systems.ts';
@@ -254,12 +254,7 @@ if (problems.length > 0) {
 
 // --- Run ---------------------------------------------------------------------------------------
 
-const startedAt = new Date();
-const runId = `${startedAt.toISOString().slice(2, 19).replace(/\D/g, '')}_${randomBytes(2).toString('hex')}`;
-const log = (message: string) => {
-  const elapsed = Math.round((Date.now() - startedAt.getTime()) / 1000);
-  console.log(`[${String(Math.floor(elapsed / 60)).padStart(2, '0')}:${String(elapsed % 60).padStart(2, '0')}] ${message}`);
-};
+const { startedAt, runId, log } = startRun();
 
 const server = new DatabaseServer(options.databaseUrl);
 let fleet: Fleet | null = null;
@@ -716,8 +711,7 @@ if (!interrupted && cells.some((c) => c.rounds.length > 0)) {
     finishedAt: new Date().toISOString(),
     complete,
     machine: {
-      summary: `${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, ` +
-        `${options.rounds} × ${options.durationS} s per cell, ${options.connections} connections`,
+      summary: `${machineSummary()}, ${options.rounds} × ${options.durationS} s per cell, ${options.connections} connections`,
       cpus: cpu.length,
       cpuModel: cpu[0]?.model,
       memoryGb: Math.round(totalmem() / 2 ** 30),
@@ -731,18 +725,14 @@ if (!interrupted && cells.some((c) => c.rounds.length > 0)) {
     targets: mixed ? evaluateMixedTargets(cells) : evaluateTargets(cells, peakMemory),
     notes,
   };
-  await mkdir(options.out, { recursive: true });
   // The mixed scenario's files are prefixed, so they never replace the full scenario's latest.*.
   const prefix = mixed ? 'mixed-' : '';
-  const stamp = `${prefix}${startedAt.toISOString().replace(/[:.]/g, '-')}`;
-  const json = `${JSON.stringify(result, null, 2)}\n`;
-  const svg = `${chart(result)}\n`;
   const text = mixed ? mixedTable(result) : table(result);
-  for (const name of [stamp, `${prefix}latest`]) {
-    await writeFile(join(options.out, `${name}.json`), json);
-    await writeFile(join(options.out, `${name}.svg`), svg);
-    if (mixed) await writeFile(join(options.out, `${name}.md`), `# Mixed read/write benchmark, run ${runId}\n\n${result.machine.summary}\n\n${text}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
-  }
+  const stamp = await writeResultFiles(options.out, prefix, startedAt, {
+    json: `${JSON.stringify(result, null, 2)}\n`,
+    svg: `${chart(result)}\n`,
+    ...(mixed ? { md: `# Mixed read/write benchmark, run ${runId}\n\n${result.machine.summary}\n\n${text}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` } : {}),
+  });
   console.log(`\n${text}\n`);
   for (const note of notes) console.log(`note: ${note}`);
   log(`results: ${join(options.out, `${stamp}.json`)} and .svg${mixed ? ' and .md' : ''} (also ${prefix}latest.*)`);

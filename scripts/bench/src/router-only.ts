@@ -5,14 +5,15 @@
 // Our router, stock @apollo/gateway and Hive Gateway, interleaved, on the project's operations
 // and a heavy federated query (heavy-read, ~55 KB per answer, 15 subgraph fetches on stock).
 import { fork, spawn } from 'node:child_process';
-import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROUTER_NODE_FLAGS } from '@commerce/service-kit/core';
 import { difference, post } from './check.ts';
 import { DatabaseServer, prepareDataSet, SEED_SHAPE } from './data.ts';
 import { createRunIdentity } from './identity.ts';
+import { machineSummary, startRun, writeResultFiles } from './run.ts';
 import { median, percentile, runLoad, stopCurrentLoad } from './load.ts';
 import { OPERATIONS, type OperationName } from './operations.ts';
 import { hasTaskset, memoryOf, pin, ROUTER_BENCH_ENV, ROUTER_SETTINGS, ServerProcess, startFleet, type Fleet } from './systems.ts';
@@ -118,12 +119,7 @@ export function defaultSystems(names: readonly BaseSystem[]): SystemSpec[] {
 }
 
 export async function runRouterOnly(options: RouterOnlyOptions): Promise<number> {
-  const startedAt = new Date();
-  const runId = `${startedAt.toISOString().slice(2, 19).replace(/\D/g, '')}_${Math.random().toString(16).slice(2, 6)}`;
-  const log = (message: string) => {
-    const elapsed = Math.round((Date.now() - startedAt.getTime()) / 1000);
-    console.log(`[${String(Math.floor(elapsed / 60)).padStart(2, '0')}:${String(elapsed % 60).padStart(2, '0')}] ${message}`);
-  };
+  const { startedAt, runId, log } = startRun();
   const server = new DatabaseServer(options.databaseUrl);
   const notes: string[] = [];
   let fleet: Fleet | null = null;
@@ -380,7 +376,7 @@ export async function runRouterOnly(options: RouterOnlyOptions): Promise<number>
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     machine: {
-      summary: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}`,
+      summary: machineSummary(),
       pinned,
     },
     options: { ...options, databaseUrl: undefined },
@@ -388,13 +384,10 @@ export async function runRouterOnly(options: RouterOnlyOptions): Promise<number>
     peakRssMb: peak,
     notes,
   };
-  await mkdir(options.out, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const json = `${JSON.stringify(result, null, 2)}\n`;
-  for (const name of [`router-only-${stamp}`, 'router-only-latest']) await writeFile(join(options.out, `${name}.json`), json);
+  const stamped = await writeResultFiles(options.out, 'router-only-', startedAt, { json: `${JSON.stringify(result, null, 2)}\n` });
   console.log(`\n${routerOnlyTable(cells, peak, options.systems)}\n`);
   for (const note of notes) console.log(`note: ${note}`);
-  log(`results: ${join(options.out, `router-only-${stamp}.json`)} (also router-only-latest.json)`);
+  log(`results: ${join(options.out, `${stamped}.json`)} (also router-only-latest.json)`);
   return exitCode;
 }
 

@@ -6,10 +6,9 @@
 // generation's size), interleaved round by round: fetches per second, latency, CPU per fetch of the subgraph
 // and of PostgreSQL, and peak RSS.
 import { fork, spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, totalmem } from 'node:os';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVER_NODE_FLAGS, ROUTER_NODE_FLAGS } from '@commerce/service-kit/core';
@@ -19,6 +18,7 @@ import { Agent, request } from 'undici';
 import { post } from './check.ts';
 import { DatabaseServer, largeShape, prepareDataSet, SEED_SHAPE, type DataShape, type SizeName } from './data.ts';
 import { createRunIdentity } from './identity.ts';
+import { machineSummary, startRun, writeResultFiles } from './run.ts';
 import { median, percentile } from './load.ts';
 import { OPERATION_NAMES, OPERATIONS, type OperationName } from './operations.ts';
 import { SERVICE_NAMES, signingSecretVariable, type ServiceName } from './services.ts';
@@ -110,12 +110,7 @@ const MAX_FETCHES_PER_RUN = 500_000;
 const applicationName = (service: ServiceName, variant: string) => `bench-${service}-${variant}`.slice(0, 63);
 
 export async function runSubgraphsOnly(options: SubgraphsOptions): Promise<number> {
-  const startedAt = new Date();
-  const runId = `${startedAt.toISOString().slice(2, 19).replace(/\D/g, '')}_${Math.random().toString(16).slice(2, 6)}`;
-  const log = (message: string) => {
-    const elapsed = Math.round((Date.now() - startedAt.getTime()) / 1000);
-    console.log(`[${String(Math.floor(elapsed / 60)).padStart(2, '0')}:${String(elapsed % 60).padStart(2, '0')}] ${message}`);
-  };
+  const { startedAt, runId, log } = startRun();
   const server = new DatabaseServer(options.databaseUrl);
   const shape: DataShape = options.size === 'seed' ? SEED_SHAPE : largeShape(options.scale);
   const started: ServerProcess[] = [];
@@ -382,19 +377,16 @@ export async function runSubgraphsOnly(options: SubgraphsOptions): Promise<numbe
     runId,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    machine: { summary: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}`, pinned },
+    machine: { summary: machineSummary(), pinned },
     options: { ...options, databaseUrl: undefined },
     fetchesPerOperation,
     cells,
     notes,
   };
-  await mkdir(options.out, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const json = `${JSON.stringify(result, null, 2)}\n`;
-  for (const name of [`subgraphs-${stamp}`, 'subgraphs-latest']) await writeFile(join(options.out, `${name}.json`), json);
+  const stamped = await writeResultFiles(options.out, 'subgraphs-', startedAt, { json: `${JSON.stringify(result, null, 2)}\n` });
   console.log(`\n${subgraphsTable(cells, options.variants)}\n`);
   for (const note of notes) console.log(`note: ${note}`);
-  log(`results: ${join(options.out, `subgraphs-${stamp}.json`)} (also subgraphs-latest.json)`);
+  log(`results: ${join(options.out, `${stamped}.json`)} (also subgraphs-latest.json)`);
   return exitCode;
 }
 
