@@ -109,7 +109,7 @@ async function openPostgres(options: Extract<OpenOptions, { kind: 'postgres' }>)
   return {
     service: options.service,
     kind: 'postgres',
-    adapter: observeAdapter(new PrismaPg(pool, { statementNameGenerator: preparedStatementNames(preparedStatements) }), listeners),
+    adapter: observeAdapter(new PrismaPg(pool, preparedStatements > 0 ? { statementNameGenerator: preparedStatementNames(preparedStatements) } : {}), listeners),
     onStatement: (listener) => subscribe(listeners, listener),
     async withSession(fn) {
       const client = await pool.connect();
