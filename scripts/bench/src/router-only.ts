@@ -7,7 +7,7 @@
 import { fork, spawn } from 'node:child_process';
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROUTER_NODE_FLAGS } from '@commerce/service-kit/core';
 import { difference, post } from './check.ts';
@@ -16,7 +16,7 @@ import { createRunIdentity } from './identity.ts';
 import { machineSummary, startRun, writeResultFiles } from './run.ts';
 import { median, percentile, runLoad, stopCurrentLoad } from './load.ts';
 import { OPERATIONS, type OperationName } from './operations.ts';
-import { hasTaskset, memoryOf, pin, ROUTER_BENCH_ENV, ROUTER_SETTINGS, ServerProcess, startFleet, type Fleet } from './systems.ts';
+import { childEnv, hasTaskset, memoryOf, pin, processScript, ROUTER_BENCH_ENV, ROUTER_MAIN, ROUTER_SETTINGS, ServerProcess, startFleet, type Fleet } from './systems.ts';
 import { freePort } from '@commerce/db/testing';
 
 export const ROUTER_ONLY_SYSTEMS = ['router', 'apollo-gateway', 'hive-gateway'] as const;
@@ -81,9 +81,7 @@ interface Cell {
   firstBadBody: string | null;
 }
 
-const ROUTER_MAIN = join(dirname(fileURLToPath(import.meta.resolve('@commerce/router'))), 'main.ts');
 const SUPERGRAPH = fileURLToPath(new URL('../../../router/supergraph.graphql', import.meta.url));
-const processScript = (name: string) => fileURLToPath(new URL(`./processes/${name}.ts`, import.meta.url));
 
 /**
  * Parses `--router-variant NAME=SPEC`: SPEC is space-separated `flags=…` (Node flags, comma-separated;
@@ -189,13 +187,7 @@ export async function runRouterOnly(options: RouterOnlyOptions): Promise<number>
     const passedThrough = Object.fromEntries(ROUTER_SETTINGS.filter((name) => process.env[name]).map((name) => [name, process.env[name]!]));
     const systems = new Map<string, ServerProcess>();
     for (const spec of options.systems) {
-      const env: Record<string, string> = {
-        ...process.env,
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        APOLLO_TELEMETRY_DISABLED: '1',
-        ...identity.gatewayEnv(),
-      } as Record<string, string>;
+      const env = childEnv(identity.gatewayEnv());
       let child;
       if (spec.base === 'router') {
         const port = await freePort();

@@ -9,8 +9,7 @@ import { fork, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { SERVER_NODE_FLAGS, ROUTER_NODE_FLAGS } from '@commerce/service-kit/core';
 import { signatureHeaders } from '@commerce/service-kit';
 import { freePort } from '@commerce/db/testing';
@@ -22,7 +21,8 @@ import { machineSummary, startRun, writeResultFiles } from './run.ts';
 import { median, percentile } from './load.ts';
 import { OPERATION_NAMES, OPERATIONS, type OperationName } from './operations.ts';
 import { SERVICE_NAMES, signingSecretVariable, type ServiceName } from './services.ts';
-import { cpuMsOf, hasTaskset, memoryOf, pin, ROUTER_BENCH_ENV, ServerProcess } from './systems.ts';
+import { childEnv, cpuMsOf, hasTaskset, memoryOf, pin, processScript, ROUTER_BENCH_ENV, ROUTER_MAIN, ServerProcess, subgraphEnv } from './systems.ts';
+import { forwardedHeaders } from './forwarding.ts';
 
 /** One way of running the subgraphs: a name, the Node flags and extra environment every subgraph process gets. */
 export interface SubgraphVariant {
@@ -100,10 +100,6 @@ interface Cell {
   firstFailure: string | null;
 }
 
-const ROUTER_MAIN = join(dirname(fileURLToPath(import.meta.resolve('@commerce/router'))), 'main.ts');
-const SUBGRAPH_PROCESS = fileURLToPath(new URL('./processes/subgraph.ts', import.meta.url));
-/** Hop-by-hop headers the recording proxy does not forward or record. */
-const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'content-length']);
 /** At most this many fetches per run, besides its duration (bounds the loop and the latencies kept). */
 const MAX_FETCHES_PER_RUN = 500_000;
 /** How a variant's subgraph names its PostgreSQL connections. */
@@ -161,20 +157,12 @@ export async function runSubgraphsOnly(options: SubgraphsOptions): Promise<numbe
     const key = (service: ServiceName, variant: string) => `${service} ${variant}`;
     for (const variant of options.variants) {
       for (const service of SERVICE_NAMES) {
-        const prefix = service.toUpperCase();
-        const env = {
-          ...process.env,
-          NODE_ENV: 'production',
-          LOG_LEVEL: 'warn',
-          HOST: '127.0.0.1',
-          [`${prefix}_PORT`]: '0',
-          [`${prefix}_DATABASE_URL`]: data.urls[service],
-          [`${prefix}_DATABASE_POOL_MAX`]: '10',
-          ...identity.subgraphEnv(service),
+        const env = childEnv({
+          ...subgraphEnv(service, data.urls[service], identity, { port: 0, pool: 10 }),
           BENCH_APPLICATION_NAME: applicationName(service, variant.name),
           ...variant.env,
-        };
-        const child = fork(SUBGRAPH_PROCESS, [service], { execArgv: variant.nodeFlags, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+        });
+        const child = fork(processScript('subgraph'), [service], { execArgv: variant.nodeFlags, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
         const p = new ServerProcess(`${service} (${variant.name})`, child);
         started.push(p);
         subgraphs.set(key(service, variant.name), p);
@@ -194,10 +182,7 @@ export async function runSubgraphsOnly(options: SubgraphsOptions): Promise<numbe
         incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
         incoming.on('end', () => {
           const body = Buffer.concat(chunks).toString('utf8');
-          const headers: Record<string, string> = {};
-          for (const [name, value] of Object.entries(incoming.headers)) {
-            if (!HOP.has(name) && value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-          }
+          const headers = forwardedHeaders(incoming.headers);
           const path = incoming.url ?? '/';
           if (recording && incoming.method === 'POST' && path === upstream.pathname) recorded.get(service)!.push({ operation: recording, path, headers, body });
           const method = incoming.method ?? 'GET';
@@ -220,7 +205,7 @@ export async function runSubgraphsOnly(options: SubgraphsOptions): Promise<numbe
     const router = new ServerProcess(
       'router',
       spawn(process.execPath, [...ROUTER_NODE_FLAGS, ROUTER_MAIN], {
-        env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: '1', HOST: '127.0.0.1', ROUTER_PORT: String(port), ...routerEnv },
+        env: childEnv({ HOST: '127.0.0.1', ROUTER_PORT: String(port), ...routerEnv }),
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       }),

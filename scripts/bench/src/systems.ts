@@ -40,8 +40,9 @@ export const SYSTEM_LABELS: Record<SystemName, string> = {
 
 const SUPERGRAPH = fileURLToPath(new URL('../../../router/supergraph.graphql', import.meta.url));
 /** Our router exactly as shipped: its own main.ts, configured through its environment. */
-const ROUTER_MAIN = join(dirname(fileURLToPath(import.meta.resolve('@commerce/router'))), 'main.ts');
-const processScript = (name: string) => fileURLToPath(new URL(`./processes/${name}.ts`, import.meta.url));
+export const ROUTER_MAIN = join(dirname(fileURLToPath(import.meta.resolve('@commerce/router'))), 'main.ts');
+/** One of the benchmark's own process scripts (`processes/<name>.ts`). */
+export const processScript = (name: string) => fileURLToPath(new URL(`./processes/${name}.ts`, import.meta.url));
 
 /** A server process the benchmark started: where to reach it, its pid (for RSS), its counters. */
 export class ServerProcess {
@@ -147,7 +148,7 @@ export class ServerProcess {
 
 // Own process group (detached): a terminal's Ctrl-C reaches only the benchmark, which stops its
 // processes itself. NODE_ENV=production for everything: the router then runs as deployed.
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: '1', ...extra };
 }
 
@@ -156,6 +157,18 @@ function forkScript(name: string, script: string, args: string[], env: Record<st
   // monolith the servers', so only the software differs between systems of one role.
   const child = fork(processScript(script), args, { execArgv: [...flags], env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
   return new ServerProcess(name, child);
+}
+
+/** What a subgraph process is configured with, as deployed: its port, database, pool and secrets (accounts: its token key). */
+export function subgraphEnv(service: ServiceName, databaseUrl: string, identity: RunIdentity, { port, pool }: { port: number; pool: number }): Record<string, string> {
+  const prefix = service.toUpperCase();
+  return {
+    HOST: '127.0.0.1',
+    [`${prefix}_PORT`]: String(port),
+    [`${prefix}_DATABASE_URL`]: databaseUrl,
+    [`${prefix}_DATABASE_POOL_MAX`]: String(pool),
+    ...identity.subgraphEnv(service),
+  };
 }
 
 /** Where the gateways' copy of the supergraph (routing URLs rewritten) is written for a data size. */
@@ -222,17 +235,12 @@ export async function startFleet(
     for (const service of SERVICE_NAMES) eventsEnv[`SUBGRAPH_${service.toUpperCase()}_URL`] = `http://127.0.0.1:${ports.get(service)}/graphql`;
   }
   for (const service of SERVICE_NAMES) {
-    const prefix = service.toUpperCase();
     const toRouter: Record<string, string> =
       options.events && service in EVENT_CATALOG && options.systems.includes('router-cached')
         ? { ROUTER_URL: `http://127.0.0.1:${ports.get('router-cached')}`, ROUTER_EVENTS_SECRET: eventsEnv.ROUTER_EVENTS_SECRET! }
         : { ROUTER_URL: '', ROUTER_EVENTS_SECRET: '' };
     const env = {
-      HOST: '127.0.0.1',
-      [`${prefix}_PORT`]: String(ports.get(service) ?? 0),
-      [`${prefix}_DATABASE_URL`]: data.urls[service],
-      [`${prefix}_DATABASE_POOL_MAX`]: String(options.subgraphPool),
-      ...identity.subgraphEnv(service),
+      ...subgraphEnv(service, data.urls[service], identity, { port: ports.get(service) ?? 0, pool: options.subgraphPool }),
       ...(options.events ? { ...eventsEnv, ...toRouter, NATS_URL: '' } : {}),
     };
     subgraphs.set(service, forkScript(service, 'subgraph', options.events ? [service, 'events'] : [service], env));

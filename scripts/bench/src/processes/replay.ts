@@ -10,6 +10,7 @@
 // Argument: <JSON: { name: upstream URL } of the real subgraphs>.
 import { createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forwardedHeaders } from '../forwarding.ts';
 import { send, serveCounters, startChild } from '../ipc.ts';
 
 interface Recorded {
@@ -18,8 +19,6 @@ interface Recorded {
   body: Buffer;
 }
 
-/** Hop-by-hop headers never forwarded. */
-const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'content-length']);
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -31,9 +30,7 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
 }
 
 function forward(upstream: URL, request: IncomingMessage, body: Buffer): Promise<Recorded> {
-  const headers: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(request.headers)) if (!HOP.has(name) && value !== undefined) headers[name] = value;
-  headers['content-length'] = body.length;
+  const headers: OutgoingHttpHeaders = { ...forwardedHeaders(request.headers), 'content-length': body.length };
   return new Promise((resolve, reject) => {
     const call = httpRequest(new URL(request.url ?? '/', upstream), { method: request.method, headers }, (response) => {
       const chunks: Buffer[] = [];
