@@ -288,26 +288,77 @@ function parseBody(contentType: string | undefined, raw: string): unknown {
   }
 }
 
-/** Reads a request body up to `maxBytes` (413 above it, declared or streamed). */
-export async function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
-  const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBytes} bytes`, { headers: { connection: 'close' } });
+/**
+ * How much of a refused body is read and thrown away, and for how long, so that the client is
+ * still writing into an open connection when our 413 reaches it. Closing at once makes the
+ * client's next write fail (EPIPE, or a reset), and many clients then drop the connection
+ * before reading the answer waiting in it. Beyond either bound the connection is closed.
+ */
+export const DISCARD_BYTES = 256 * 1024;
+export const DISCARD_MS = 5_000;
+
+/**
+ * Reads a request body up to `maxBytes`: 413 above it, declared or streamed. A refused body
+ * within DISCARD_BYTES of the limit is read to its end and dropped, keeping the connection; a
+ * larger one gets `connection: close`.
+ */
+export function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
+  const tooLarge = (close: boolean) =>
+    new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBytes} bytes`, close ? { headers: { connection: 'close' } } : {});
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    request.resume();
-    throw tooLarge();
+    const close = declared > maxBytes + DISCARD_BYTES;
+    discardRest(request, close ? Infinity : DISCARD_BYTES);
+    return Promise.reject(tooLarge(close));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) {
-      // Stop reading; the answer goes out and the connection closes instead of draining the rest.
-      request.pause();
-      throw tooLarge();
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = () => {
+      request.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      settle();
+      discardRest(request, DISCARD_BYTES);
+      reject(tooLarge(false));
+    };
+    const onEnd = () => {
+      settle();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onError = (error: Error) => {
+      settle();
+      reject(error);
+    };
+    // The client went away before the end: the handler sees a destroyed, incomplete request.
+    const onClose = () => onError(new Error('request closed before its body ended'));
+    request.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+}
+
+/** Reads and drops the rest of a refused body, up to `budget` bytes and DISCARD_MS; past either, closes. */
+function discardRest(request: IncomingMessage, budget: number): void {
+  if (request.complete) return;
+  let discarded = 0;
+  const close = () => request.socket?.destroy();
+  const timer = setTimeout(close, DISCARD_MS);
+  timer.unref();
+  const onData = (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > budget) close();
+  };
+  // Once the body has ended, the connection may carry the client's next request: leave it be.
+  const done = () => {
+    clearTimeout(timer);
+    request.off('data', onData);
+  };
+  request.on('data', onData).once('end', done).once('close', done);
+  request.resume();
 }
 
 function applyCors(request: IncomingMessage, response: ServerResponse, allowed: readonly string[] | '*', credentials: boolean): void {

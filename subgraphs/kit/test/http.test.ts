@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpHandler, HttpError, listen, sendJson, type HttpOptions, type Logger, type PreparedRequest, type RunningServer } from '../src/index.ts';
-import { readBody } from '../src/http.ts';
+import { DISCARD_BYTES, DISCARD_MS, readBody } from '../src/http.ts';
 
 type Line = { level: string; message: string } & Record<string, unknown>;
 const lines: Line[] = [];
@@ -232,7 +232,7 @@ describe('CORS', () => {
 });
 
 describe('bodies', () => {
-  it('allows 1 MiB by default, and refuses one byte more (declared, with connection: close)', async () => {
+  it('allows 1 MiB by default, and refuses one byte more (declared; the rest is read and dropped, keeping the connection)', async () => {
     const server = await serve();
     const padded = (size: number) => {
       const base = '{"query":"{ hello }","pad":""}';
@@ -241,7 +241,7 @@ describe('bodies', () => {
     expect((await post(server, padded(1024 * 1024))).status).toBe(200);
     const over = await post(server, padded(1024 * 1024 + 1));
     expect(over.status).toBe(413);
-    expect(over.headers.get('connection')).toBe('close');
+    expect(over.headers.get('connection')).not.toBe('close');
     expect(await over.json()).toEqual({ errors: [{ message: 'Request body exceeds 1048576 bytes', extensions: { code: 'PAYLOAD_TOO_LARGE', requestId: over.headers.get('x-request-id') } }] });
   });
 
@@ -319,17 +319,62 @@ describe('bodies', () => {
     expect(prepared.map((p) => [p.method, p.body, p.rawBody])).toEqual([['POST', 'query { hello }', 'query { hello }']]);
   });
 
-  it('refuses a declared length over the limit at once, without waiting for the body', async () => {
+  const chunk = (data: string) => `${data.length.toString(16)}\r\n${data}\r\n`;
+  const chunkedHead = 'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
+  const refusal = JSON.stringify({ errors: [{ message: 'Request body exceeds 2000 bytes', extensions: { code: 'PAYLOAD_TOO_LARGE', requestId: 'early-1' } }] });
+
+  it('refuses a declared length over the limit at once, and closes after DISCARD_MS if the body never comes', async () => {
     const server = await serve({ maxBodyBytes: 2_000 }, { requestTimeoutMs: 120_000 });
     const client = rawClient(server.port);
     client.socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2001\r\nX-Request-Id: early-1\r\n\r\n{"query":');
     await until(() => client.text.endsWith('\r\n0\r\n\r\n'), 'the whole 413');
     expect(client.text).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
+    expect(client.text).not.toMatch(/\r\nconnection: close\r\n/i);
+    expect(client.text).toContain(refusal);
+    const answered = performance.now();
+    await client.closed;
+    expect(performance.now() - answered).toBeGreaterThan(DISCARD_MS - 1_000);
+  });
+
+  it('answers a declared length past the limit by more than DISCARD_BYTES with connection: close, and closes', async () => {
+    const server = await serve({ maxBodyBytes: 2_000 }, { requestTimeoutMs: 120_000 });
+    const client = rawClient(server.port);
+    client.socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${2_001 + DISCARD_BYTES}\r\n\r\n{"query":`);
+    await client.closed;
+    expect(client.text).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
     expect(client.text).toMatch(/\r\nconnection: close\r\n/i);
-    expect(client.text).toContain(
-      JSON.stringify({ errors: [{ message: 'Request body exceeds 2000 bytes', extensions: { code: 'PAYLOAD_TOO_LARGE', requestId: 'early-1' } }] }),
-    );
-    client.socket.destroy();
+  });
+
+  it('answers a streamed body past the limit while the client still writes, reads the rest, and keeps the connection', async () => {
+    const server = await serve({ maxBodyBytes: 2_000 });
+    const client = rawClient(server.port);
+    client.socket.write(chunkedHead.replace('\r\n\r\n', '\r\nX-Request-Id: early-1\r\n\r\n') + chunk(`{"query":"{ hello }","pad":"${'x'.repeat(2_100)}`));
+    await until(() => client.text.endsWith('\r\n0\r\n\r\n'), 'the whole 413');
+    expect(client.text).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
+    expect(client.text).toContain(refusal);
+    // The client only now finishes its body: every write lands, and the connection serves the next request.
+    for (let i = 0; i < 20; i++) client.socket.write(chunk('x'.repeat(1_000)));
+    client.socket.write(chunk('"}') + '0\r\n\r\n');
+    const next = '{"query":"{ hello }"}';
+    client.socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${next.length}\r\nConnection: close\r\n\r\n${next}`);
+    await client.closed;
+    expect(client.text.match(/HTTP\/1\.1 \d+/g)).toEqual(['HTTP/1.1 413', 'HTTP/1.1 200']);
+    expect(client.text).toContain('{"data":{"hello":"world"}}');
+  });
+
+  it('closes a streamed body that goes on past the limit by more than DISCARD_BYTES, after answering it', async () => {
+    const server = await serve({ maxBodyBytes: 2_000 });
+    const client = rawClient(server.port);
+    client.socket.write(chunkedHead + chunk('x'.repeat(2_100)));
+    await until(() => client.text.endsWith('\r\n0\r\n\r\n'), 'the whole 413');
+    let written = 0;
+    while (!client.socket.destroyed && written <= 2 * DISCARD_BYTES) {
+      await new Promise<void>((resolve) => client.socket.write(chunk('x'.repeat(16 * 1024)), () => setImmediate(resolve)));
+      written += 16 * 1024;
+    }
+    await client.closed;
+    expect(written).toBeLessThanOrEqual(2 * DISCARD_BYTES);
+    expect(client.text).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
   });
 });
 
