@@ -3,7 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, IDENTITY_HEADERS } from '@commerce/service-kit/core';
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import { GraphQLError } from 'graphql';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher, Pool as UndiciPool } from 'undici';
+// undici's Pool alone: the package's index also loads fetch, WebSocket, EventSource, its caches and
+// mocks, none of which the router uses (measured: 6.0 MB more heap and 31 MB more RSS to load, against
+// 2.5 and 17 for the pool).
+import Pool from 'undici/lib/dispatcher/pool.js';
 
 /**
  * How the router calls a subgraph: undici on a keep-alive connection pool (one per subgraph),
@@ -127,8 +131,8 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
   check(name, 'breaker.halfOpenAfterMs', breakerOptions.halfOpenAfterMs, 0);
 
   // One pool per origin (a subgraph's URL, or a test's): made when first used, and again after destroy().
-  const pools = new Map<string, Pool>();
-  const poolFor = (url: URL): Pool => {
+  const pools = new Map<string, UndiciPool>();
+  const poolFor = (url: URL): UndiciPool => {
     let pool = pools.get(url.origin);
     if (!pool) {
       pool = new Pool(url.origin, { connections: options.maxSockets, pipelining: 1 });
