@@ -25,10 +25,11 @@ describe('the kit’s core entry', () => {
 describe('the kit’s main entry', () => {
   // What every subgraph loads: the NATS client (1.4 MB of heap after loading) only once jetStreamTransport is
   // called (NATS_URL set), Redis's only on the first connectRedis; the embedded default uses neither.
-  it('loads no NATS client and no Redis client until one is configured', async () => {
+  // pino-pretty (1.1 MB) only when a logger writes readable lines, never in production.
+  it('loads no NATS client, no Redis client and no log prettifier until one is asked for', async () => {
     const { loaded, exports } = await modulesLoadedBy(MAIN);
     expect(loaded).toContain(MAIN);
-    expect(loaded.filter((url) => /\/node_modules\/(@nats-io\/|ioredis\/)/.test(url))).toEqual([]);
+    expect(loaded.filter((url) => /\/node_modules\/(@nats-io\/|ioredis\/|pino-pretty\/)/.test(url))).toEqual([]);
     expect(exports).toEqual(expect.arrayContaining(['jetStreamTransport', 'httpTransport', 'connectRedis', 'startSubgraph']));
   });
 });

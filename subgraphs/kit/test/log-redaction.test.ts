@@ -46,4 +46,14 @@ describe('log lines', () => {
     }
     expect(lines[1]).toMatchObject({ requestId: 'r1', message: 'again' });
   });
+
+  it('are one readable line each in development (the prettifier, loaded only then), redacted too', () => {
+    const run = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import { createLogger } from ${JSON.stringify(LOGGER)};\ncreateLogger('pretty-test', 'info', false).child({ requestId: 'r2' }).warn('signed in', { password: 'pw-secret', userId: 7 });`],
+      { encoding: 'utf8' },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('WARN: signed in {"requestId":"r2","password":"[redacted]","userId":7}\n');
+  });
 });
