@@ -299,8 +299,9 @@ export const DISCARD_MS = 5_000;
 
 /**
  * Reads a request body up to `maxBytes`: 413 above it, declared or streamed. A refused body
- * within DISCARD_BYTES of the limit is read to its end and dropped, keeping the connection; a
- * larger one gets `connection: close`.
+ * within DISCARD_BYTES of the limit is read to its end and dropped, keeping the connection. A
+ * declared length past that gets `connection: close` at once; a streamed body that goes past it
+ * is cut (its 413 already sent).
  */
 export function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
   const tooLarge = (close: boolean) =>
