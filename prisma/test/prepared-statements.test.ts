@@ -1,6 +1,6 @@
 // Prepared statements on PostgreSQL (off unless a service asks for them): what each connection
-// keeps prepared, checked in the server's own pg_prepared_statements (TEST_POSTGRES_ADMIN_URL; skipped, and reported as skipped, without
-// it). The naming rule itself is checked without a server.
+// keeps prepared, checked in the server's own pg_prepared_statements (TEST_POSTGRES_ADMIN_URL;
+// skipped, and reported as skipped, without it). The naming rule itself is checked without a server.
 import type { SqlDriverAdapter, SqlQuery } from '@prisma/driver-adapter-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../src/index.ts';

@@ -126,18 +126,21 @@ function listOption<T extends string>(flag: string | undefined, env: string, all
 const databaseUrl = flags['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** Where results go. */
 const resultsDir = flags.out ?? process.env.BENCH_OUT ?? fileURLToPath(new URL('../results/', import.meta.url));
-/** It creates and drops databases as a superuser: only ever on a PostgreSQL server on this machine. */
-function databaseUrlProblem(url: string): string | null {
-  if (!/^postgres(ql)?:\/\//.test(url) || !URL.canParse(url)) return 'BENCH_DATABASE_URL: not a postgres:// URL';
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname)) return 'BENCH_DATABASE_URL: the benchmark only runs against a PostgreSQL server on loopback';
-  return null;
+// It creates and drops databases as a superuser: only ever on a PostgreSQL server on this machine.
+if (!/^postgres(ql)?:\/\//.test(databaseUrl) || !URL.canParse(databaseUrl)) problems.push('BENCH_DATABASE_URL: not a postgres:// URL');
+else if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(databaseUrl).hostname)) problems.push('BENCH_DATABASE_URL: the benchmark only runs against a PostgreSQL server on loopback');
+
+/** Every scenario's last check: what is wrong with its options, said at once, then exit 2. */
+function exitOnProblems(): void {
+  if (problems.length === 0) return;
+  console.error(`Invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}\n\n${HELP}`);
+  process.exit(2);
 }
 
 const quick = flags.quick ?? false;
 const scenario = flags.scenario ?? process.env.BENCH_SCENARIO ?? 'full';
 if (scenario === 'router-only') {
   const { defaultSystems, parseRouterVariant, ROUTER_ONLY_SYSTEMS, runRouterOnly } = await import('./router-only.ts');
-  const problems: string[] = [];
   const pick = <T extends string>(raw: string | undefined, allowed: readonly T[]): T[] => {
     if (!raw) return [...allowed];
     const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
@@ -171,13 +174,8 @@ if (scenario === 'router-only') {
   for (const [name, value, max] of [['rounds', options.rounds, 20], ['duration', options.durationS, 120], ['warmup', options.warmupS, 60], ['connections', options.connections, 256]] as const) {
     if (!Number.isInteger(value) || value < (name === 'warmup' ? 0 : 1) || value > max) problems.push(`--${name}: expected an integer up to ${max}`);
   }
-  const urlProblem = databaseUrlProblem(options.databaseUrl);
-  if (urlProblem) problems.push(urlProblem);
   if (operations.length === 0 || systems.length === 0) problems.push('nothing to run');
-  if (problems.length > 0) {
-    console.error(`Invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}\n\n${HELP}`);
-    process.exit(2);
-  }
+  exitOnProblems();
   process.exit(await runRouterOnly(options));
 } else if (scenario === 'subgraphs') {
   const { parseSubgraphVariant, runSubgraphsOnly, SHIPPED_VARIANT } = await import('./subgraphs-only.ts');
@@ -205,13 +203,8 @@ if (scenario === 'router-only') {
     databaseUrl,
     out: resultsDir,
   };
-  const urlProblem = databaseUrlProblem(options.databaseUrl);
-  if (urlProblem) problems.push(urlProblem);
   if (options.services.length === 0) problems.push('nothing to run');
-  if (problems.length > 0) {
-    console.error(`Invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}\n\n${HELP}`);
-    process.exit(2);
-  }
+  exitOnProblems();
   process.exit(await runSubgraphsOnly(options));
 } else if (scenario !== 'full' && scenario !== 'mixed') {
   console.error(`Invalid options:\n  - --scenario: full, router-only, mixed or subgraphs, got "${scenario}"\n\n${HELP}`);
@@ -243,14 +236,9 @@ const options = {
   /** Variable sets checked for deep equality across systems before timing. */
   samples: quick ? 2 : 3,
 };
-const urlProblem = databaseUrlProblem(options.databaseUrl);
-if (urlProblem) problems.push(urlProblem);
 if (options.sizes.length === 0 || options.systems.length === 0 || options.operations.length === 0) problems.push('nothing to run');
 if (mixed && options.sizes.includes('seed')) problems.push('--scenario mixed: runs on the large data set only (--sizes large)');
-if (problems.length > 0) {
-  console.error(`Invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}\n\n${HELP}`);
-  process.exit(2);
-}
+exitOnProblems();
 
 // --- Run ---------------------------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ export function startRun(): { startedAt: Date; runId: string; log: (message: str
 
 /** The machine a result was measured on, in one line. */
 export function machineSummary(): string {
-  return `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}`;
+  const cpu = cpus();
+  return `${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}`;
 }
 
 /**
