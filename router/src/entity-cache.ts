@@ -246,20 +246,32 @@ export interface CacheStore {
   write(entries: readonly { key: string; value: StoredEntry; ttlSeconds: number }[]): Promise<void>;
   /** Stamps these tags with the next sequence number: every entry filled from before now depending on one is stale. */
   bump(tags: readonly string[]): Promise<void>;
+  /** How full a store in this process is (memory): entries held, their estimated bytes with the stamps', and entries dropped to make room. */
+  occupancy?(): { entries: number; bytes: number; evictions: number };
 }
 
 /**
- * In memory (one router process): at most `maxEntries`, the oldest dropped first. Stamps are
- * never dropped on their own, or an entry filled before an invalidation could look fresh again;
- * when they grow past their bound, entries and stamps are cleared together, and every tag then
- * counts as stamped at the clear (so a fill still in flight from before it is not stored fresh).
+ * In memory (one router process), within `maxBytes` of heap (estimated: `heapBytesOf`), least
+ * recently used dropped first. Stamps count against the same budget and are never dropped on their
+ * own, or an entry filled before an invalidation could look fresh again: past half of the budget,
+ * entries and stamps are cleared together, and every tag then counts as stamped at the clear (so a
+ * fill still in flight from before it is not stored fresh).
  */
-export function memoryStore(maxEntries = 50_000): CacheStore {
-  const entries = new Map<string, { value: StoredEntry; expiresAt: number }>();
+export function memoryStore(maxBytes = 128 * 1024 * 1024): CacheStore {
+  const entries = new Map<string, { value: StoredEntry; expiresAt: number; bytes: number }>();
   const stamps = new Map<string, number>();
   let sequence = 0;
   let cleared = 0;
+  let evictions = 0;
+  let entryBytes = 0;
+  let stampBytes = 0;
   const stampOf = (tag: string) => stamps.get(tag) ?? cleared;
+  const drop = (key: string) => {
+    const entry = entries.get(key);
+    if (!entry) return;
+    entries.delete(key);
+    entryBytes -= entry.bytes;
+  };
   return {
     kind: 'memory',
     async read(keys, tags) {
@@ -268,9 +280,14 @@ export function memoryStore(maxEntries = 50_000): CacheStore {
         entries: keys.map((key) => {
           const entry = entries.get(key);
           if (!entry) return null;
-          if (entry.expiresAt > now) return copyEntry(entry.value);
           entries.delete(key);
-          return null;
+          if (entry.expiresAt <= now) {
+            entryBytes -= entry.bytes;
+            return null;
+          }
+          // Read again: to the back of the line, so the least recently used goes first.
+          entries.set(key, entry);
+          return copyEntry(entry.value);
         }),
         stamps: tags.map(stampOf),
         sequence,
@@ -282,24 +299,59 @@ export function memoryStore(maxEntries = 50_000): CacheStore {
     async write(items) {
       const now = Date.now();
       for (const { key, value, ttlSeconds } of items) {
-        if (entries.size >= maxEntries) {
-          const oldest = entries.keys().next().value;
-          if (oldest !== undefined) entries.delete(oldest);
+        drop(key);
+        const bytes = ENTRY_OVERHEAD_BYTES + key.length + heapBytesOf(value.d) + (value.t ? heapBytesOf(value.t) : 0);
+        if (bytes > maxBytes / 16) continue; // one entry never takes a sixteenth of the budget
+        for (const leastRecent of entries.keys()) {
+          if (entryBytes + stampBytes + bytes <= maxBytes) break;
+          drop(leastRecent);
+          evictions++;
         }
-        entries.delete(key);
-        entries.set(key, { value: copyEntry(value), expiresAt: now + ttlSeconds * 1_000 });
+        entries.set(key, { value: copyEntry(value), expiresAt: now + ttlSeconds * 1_000, bytes });
+        entryBytes += bytes;
       }
     },
     async bump(tags) {
       sequence++;
-      if (stamps.size + tags.length > maxEntries * 4) {
+      const adding = tags.reduce((total, tag) => total + (stamps.has(tag) ? 0 : STAMP_OVERHEAD_BYTES + tag.length), 0);
+      if (stampBytes + adding > maxBytes / 2) {
         entries.clear();
         stamps.clear();
+        entryBytes = 0;
+        stampBytes = 0;
         cleared = sequence;
       }
-      for (const tag of tags) stamps.set(tag, sequence);
+      for (const tag of tags) {
+        if (!stamps.has(tag)) stampBytes += STAMP_OVERHEAD_BYTES + tag.length;
+        stamps.set(tag, sequence);
+      }
     },
+    occupancy: () => ({ entries: entries.size, bytes: entryBytes + stampBytes, evictions }),
   };
+}
+
+/** What a memory store entry takes besides its value and key: the map's slot, the record and the entry object (calibrated, DESIGN). */
+const ENTRY_OVERHEAD_BYTES = 160;
+/** What a stamp takes besides its tag's characters. */
+const STAMP_OVERHEAD_BYTES = 64;
+
+/**
+ * Roughly the heap a value parsed from JSON takes on V8 (64-bit, no pointer compression, as Node
+ * ships): objects 24 bytes plus 8 per field, arrays 32 plus 8 per item, strings 16 plus one per
+ * character, numbers 16 (a boxed double at worst). The memory store's budget is counted in it.
+ */
+export function heapBytesOf(value: unknown): number {
+  if (typeof value === 'string') return 16 + value.length;
+  if (value === null || typeof value !== 'object') return 16;
+  let bytes = 0;
+  if (Array.isArray(value)) {
+    bytes = 32 + 8 * value.length;
+    for (const item of value) bytes += heapBytesOf(item);
+    return bytes;
+  }
+  bytes = 24;
+  for (const key of Object.keys(value)) bytes += 8 + heapBytesOf((value as Record<string, unknown>)[key]);
+  return bytes;
 }
 
 /** One invalidation in Redis: the next sequence number, set on every tag named (with its lifetime). */
@@ -348,6 +400,8 @@ type Send = (request: Request) => Promise<GatewayGraphQLResponse>;
 interface Counters {
   hits: number;
   misses: number;
+  /** Misses that found an entry, stamped stale by an event since its fill. */
+  stale: number;
 }
 
 export interface EntityCacheOptions {
@@ -400,10 +454,11 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
   const counters = new Map<string, Counters>();
   let errors = 0;
   let invalidations = 0;
-  const count = (type: string, hits: number, misses: number) => {
-    const c = counters.get(type) ?? { hits: 0, misses: 0 };
-    c.hits += hits;
-    c.misses += misses;
+  const count = (type: string, hit: boolean, stale = false) => {
+    const c = counters.get(type) ?? { hits: 0, misses: 0, stale: 0 };
+    if (hit) c.hits++;
+    else c.misses++;
+    if (stale) c.stale++;
     counters.set(type, c);
   };
   const failed = (what: string, error: unknown) => {
@@ -463,13 +518,12 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
       slots.map((s) => s.tag),
     );
     const values = new Map<number, unknown>();
-    if (found && !refresh) {
-      slots.forEach((slot, i) => {
-        const stored = freshAgainst(parse(found.entries[i]), [found.stamps[i]!]);
-        if (stored) values.set(slot.index, stored.d);
-      });
-    }
-    for (const slot of slots) count(slot.type, values.has(slot.index) ? 1 : 0, values.has(slot.index) ? 0 : 1);
+    slots.forEach((slot, i) => {
+      const held = found && !refresh ? parse(found.entries[i]) : null;
+      const stored = freshAgainst(held, [found?.stamps[i] ?? 0]);
+      if (stored) values.set(slot.index, stored.d);
+      count(slot.type, stored !== null, held !== null && stored === null);
+    });
     const missing = representations.map((_, index) => index).filter((index) => !values.has(index));
     if (missing.length === 0) return { data: { _entities: representations.map((_, index) => values.get(index)) } } as GatewayGraphQLResponse;
 
@@ -511,17 +565,19 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
   async function root(subgraph: string, rule: Extract<CacheRule, { kind: 'root' }>, request: Request, send: Send, refresh: boolean, caller: string) {
     const key = `r:${subgraph}:${rule.hash}:${rule.private ? `${caller}:` : ''}${JSON.stringify(request.variables ?? {})}`;
     const found = await read([key], []);
-    let stored = found && !refresh ? parse(found.entries[0]) : null;
+    const held = found && !refresh ? parse(found.entries[0]) : null;
+    let stored: StoredEntry | null = null;
+    let stale = false;
     // A root answer's tags are known once it is stored: a second look-up, for its stamps.
-    if (stored) {
+    if (held) {
       try {
-        stored = freshAgainst(stored, await store.stamps(stored.t ?? []));
+        stored = freshAgainst(held, await store.stamps(held.t ?? []));
+        stale = stored === null;
       } catch (error) {
         failed('read', error);
-        stored = null;
       }
     }
-    count('Query', stored ? 1 : 0, stored ? 0 : 1);
+    count('Query', stored !== null, stale);
     if (stored) return { data: stored.d } as GatewayGraphQLResponse;
     const response = await send(request);
     // A root field answered null (`product(id:)` of an id not yet created) is not stored: nothing
@@ -532,6 +588,22 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
     }
     return response;
   }
+
+  const occupancyLines = (): string[] => {
+    const held = store.occupancy?.();
+    if (!held) return [];
+    return [
+      '# HELP commerce_router_cache_entries Entries held by the in-memory store.',
+      '# TYPE commerce_router_cache_entries gauge',
+      `commerce_router_cache_entries ${held.entries}`,
+      '# HELP commerce_router_cache_bytes Estimated heap taken by the in-memory store (ENTITY_CACHE_MAX_MB at most).',
+      '# TYPE commerce_router_cache_bytes gauge',
+      `commerce_router_cache_bytes ${held.bytes}`,
+      '# HELP commerce_router_cache_evictions_total Entries the in-memory store dropped to make room for newer ones.',
+      '# TYPE commerce_router_cache_evictions_total counter',
+      `commerce_router_cache_evictions_total ${held.evictions}`,
+    ];
+  };
 
   return {
     storeKind: store.kind,
@@ -557,7 +629,7 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
       await store.bump(tags);
       invalidations += refs.length;
     },
-    /** Prometheus text: hits and misses per entity type (`Query` for root fetches), invalidations, store errors. */
+    /** Prometheus text: hits, misses and stale misses per entity type (`Query` for root fetches), invalidations, store errors, and a memory store's entries and evictions. */
     metrics(): string {
       const lines = [
         '# HELP commerce_router_cache_lookups_total Entity cache lookups by type (Query: root fetches) and result.',
@@ -569,6 +641,10 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
         '# HELP commerce_router_cache_invalidations_total Entities invalidated by domain events.',
         '# TYPE commerce_router_cache_invalidations_total counter',
         `commerce_router_cache_invalidations_total ${invalidations}`,
+        '# HELP commerce_router_cache_stale_total Misses that found an entry an event had made stale since its fill (counted in the misses too).',
+        '# TYPE commerce_router_cache_stale_total counter',
+        ...[...counters].map(([type, c]) => `commerce_router_cache_stale_total{type="${type}"} ${c.stale}`),
+        ...occupancyLines(),
         '# HELP commerce_router_cache_store_errors_total Cache store reads and writes that failed (answered from the subgraphs).',
         '# TYPE commerce_router_cache_store_errors_total counter',
         `commerce_router_cache_store_errors_total{store="${store.kind}"} ${errors}`,
@@ -576,7 +652,7 @@ export function createEntityCache({ store, policy, logger }: EntityCacheOptions)
       return `${lines.join('\n')}\n`;
     },
     /** Counters as numbers (tests, the benchmark). */
-    stats: () => ({ lookups: Object.fromEntries(counters), invalidations, errors }),
+    stats: () => ({ lookups: Object.fromEntries(counters), invalidations, errors, ...store.occupancy?.() }),
   };
 }
 

@@ -52,7 +52,8 @@ const routerEnv = z.object({
   ROUTER_EVENTS_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional()),
   /** NATS JetStream: the router reads invalidating events from the services' streams. */
   NATS_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().refine((v) => URL.canParse(v), 'must be a URL such as nats://127.0.0.1:4222').optional()),
-  ENTITY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
+  /** The in-memory store's budget (without REDIS_URL): entries and stamps, estimated heap bytes. */
+  ENTITY_CACHE_MAX_MB: z.coerce.number().int().min(1).max(65_536).default(128),
   // --- end entity cache
 
   // --- Persisted operations (persisted.ts) and the storefront's build (storefront.ts)
@@ -140,6 +141,9 @@ export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), s
     if (checked.success) signingSecrets.set(name, value);
     else problems.push(`  - ${name}: ${checked.error.issues[0]?.message ?? 'invalid'} (got ${value.length} characters)`);
   }
+  if (source.ENTITY_CACHE_MAX_ENTRIES !== undefined) {
+    problems.push('  - ENTITY_CACHE_MAX_ENTRIES: replaced by ENTITY_CACHE_MAX_MB (the memory store is bounded by the heap it takes, not by a count)');
+  }
   if (env?.CORS_CREDENTIALS && env.CORS_ORIGINS?.trim() === '*') {
     problems.push('  - CORS_CREDENTIALS: cannot be true while CORS_ORIGINS is "*"; list the origins that may send credentials');
   }
@@ -199,7 +203,7 @@ export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), s
     entityCache:
       env.ENTITY_CACHE === 'off' || (!env.ROUTER_EVENTS_SECRET && !env.NATS_URL)
         ? null
-        : { maxEntries: env.ENTITY_CACHE_MAX_ENTRIES, ...defined({ eventsSecret: env.ROUTER_EVENTS_SECRET, natsUrl: env.NATS_URL }) },
+        : { maxBytes: env.ENTITY_CACHE_MAX_MB * 1024 * 1024, ...defined({ eventsSecret: env.ROUTER_EVENTS_SECRET, natsUrl: env.NATS_URL }) },
     /** A manifest path to read at start, and the mode; null when PERSISTED_OPERATIONS is unset. */
     persistedOperations: env.PERSISTED_OPERATIONS ? { path: env.PERSISTED_OPERATIONS, mode: env.PERSISTED_OPERATIONS_MODE } : null,
     webDist: env.WEB_DIST ?? null,

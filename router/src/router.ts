@@ -104,8 +104,8 @@ export interface RouterOptions {
 }
 
 export interface EntityCacheOptions {
-  /** Entries kept in memory at most (memory store only; default 50 000). */
-  maxEntries?: number;
+  /** The memory store's budget in estimated heap bytes (memory store only; default 128 MiB). */
+  maxBytes?: number;
   /** Verifies events publishers push to the router's /internal/events (ROUTER_EVENTS_SECRET). */
   eventsSecret?: string;
   /** Read invalidating events from these JetStream streams instead (NATS_URL). */
@@ -143,7 +143,7 @@ export function createRouter(options: RouterOptions, redis: Redis | null = null)
   const cache =
     options.entityCache && guards
       ? createEntityCache({
-          store: redis ? redisStore(redis) : memoryStore(options.entityCache.maxEntries),
+          store: redis ? redisStore(redis) : memoryStore(options.entityCache.maxBytes),
           policy: cachePolicy(options.supergraphSdl, guards),
           logger,
         })

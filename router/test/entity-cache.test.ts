@@ -6,7 +6,7 @@ import { cacheInvalidatingEvents, signatureHeaders } from '@commerce/service-kit
 import { natsServerBinary, privateNatsServer } from '@commerce/service-kit/testing/nats';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cachePolicy, cacheRuleOf, createEntityCache, memoryStore, redisStore, rootTags, type CacheStore, type StoredEntry } from '../src/entity-cache.ts';
+import { cachePolicy, cacheRuleOf, createEntityCache, heapBytesOf, memoryStore, redisStore, rootTags, type CacheStore, type StoredEntry } from '../src/entity-cache.ts';
 import { guardedFields } from '../src/merge.ts';
 import { eventually } from './support/eventually.ts';
 import { startSupergraph } from './support/supergraph.ts';
@@ -100,7 +100,7 @@ function storeSuite(name: string, makeStore: () => Promise<{ store: CacheStore; 
       const wider = { ...STOCK_FETCH, variables: { representations: ['4', '2', '1'].map((id) => ({ __typename: 'Product', id })) } };
       expect(await cache.fetch('inventory', wider, subgraph.send, ANYONE)).toEqual({ data: { _entities: [{ stock: 9 }, { stock: 0 }, { stock: 5 }] } });
       expect(subgraph.asked).toEqual([['1', '2', '3'], ['4']]);
-      expect(cache.stats().lookups.Product).toEqual({ hits: 2, misses: 4 });
+      expect(cache.stats().lookups.Product).toEqual({ hits: 2, misses: 4, stale: 0 });
     });
 
     it('an invalidation that races a fill leaves nothing stale behind', async () => {
@@ -116,6 +116,8 @@ function storeSuite(name: string, makeStore: () => Promise<{ store: CacheStore; 
       const after = fakeSubgraph({ '11': { stock: 4 } });
       expect(await cache.fetch('inventory', fetch, after.send, ANYONE)).toEqual({ data: { _entities: [{ stock: 4 }] } });
       expect(after.asked).toEqual([['11']]);
+      // The second lookup found the raced entry and judged it stale.
+      expect(cache.stats().lookups.Product).toEqual({ hits: 0, misses: 2, stale: 1 });
     });
 
     it('errors are put back at their entity and nothing that erred or came back null is stored', async () => {
@@ -237,21 +239,46 @@ describe('an entry the router cannot read', () => {
 });
 
 describe('the memory store keeps its bounds', () => {
-  it('drops the oldest entry beyond its size', async () => {
-    const store = memoryStore(2);
-    await store.write(['a', 'b', 'c'].map((key) => ({ key, value: { s: 0, d: key }, ttlSeconds: 60 })));
-    expect((await store.read(['a', 'b', 'c'], [])).entries).toEqual([null, { s: 0, d: 'b' }, { s: 0, d: 'c' }]);
+  const entry = (key: string) => ({ key, value: { s: 0, d: { name: key.repeat(100) } }, ttlSeconds: 60 });
+  /** What one of the entries above takes, by the store's own estimate. */
+  const oneEntry = async () => {
+    const store = memoryStore();
+    await store.write([entry('a')]);
+    return store.occupancy!().bytes;
+  };
+
+  it('drops the least recently used entries beyond its budget, and counts them', async () => {
+    const store = memoryStore(16 * (await oneEntry()));
+    const keys = 'abcdefghijklmnop'.split('');
+    await store.write(keys.map(entry));
+    await store.read(['a'], []); // a is now the most recently used, b the least
+    await store.write([entry('q')]);
+    expect((await store.read(['a', 'b', 'q'], [])).entries.map((e) => (e ? 'held' : null))).toEqual(['held', null, 'held']);
+    expect(store.occupancy!()).toMatchObject({ entries: 16, evictions: 1 });
+  });
+
+  it('never stores one entry past a sixteenth of its budget', async () => {
+    const store = memoryStore(32 * (await oneEntry()));
+    await store.write([entry('a'), { key: 'big', value: { s: 0, d: 'x'.repeat(10_000) }, ttlSeconds: 60 }]);
+    expect((await store.read(['a', 'big'], [])).entries.map((e) => (e ? 'held' : null))).toEqual(['held', null]);
+  });
+
+  it('estimates the heap a parsed JSON value takes', () => {
+    expect(heapBytesOf('abc')).toBe(19);
+    expect(heapBytesOf({ id: '7', n: 1 })).toBe(24 + 8 + 17 + 8 + 16);
+    expect(heapBytesOf([null, 'x'])).toBe(32 + 2 * 8 + 16 + 17);
   });
 
   it('clears entries and stamps together, and a fill from before the clear is not fresh after it', async () => {
-    const store = memoryStore(1);
+    // Room for the entry and a few stamps: past half of the budget in stamps, everything is cleared.
+    const store = memoryStore(1_200);
     const before = await store.read([], []);
     await store.write([{ key: 'e', value: { s: 0, d: 'old' }, ttlSeconds: 60 }]);
-    // Past four stamps per entry, everything is cleared; every tag then counts as stamped at the clear.
-    await store.bump(['Product:1', 'Product:2', 'Product:3', 'Product:4', 'Product:5']);
-    const after = await store.read(['e'], ['Product:9']);
+    await store.bump(Array.from({ length: 10 }, (_, i) => `Product:${i}`));
+    const after = await store.read(['e'], ['Product:90']);
     expect(after.entries).toEqual([null]);
     expect(after.stamps[0]).toBeGreaterThan(before.sequence);
+    expect(store.occupancy!().entries).toBe(0);
   });
 });
 
@@ -428,6 +455,10 @@ describe('the entity cache in the router, invalidated by events pushed over HTTP
     expect(text).toMatch(/commerce_router_cache_lookups_total\{type="Product",result="hit"\} [1-9]/);
     expect(text).toMatch(/commerce_router_cache_lookups_total\{type="Query",result="miss"\} [1-9]/);
     expect(text).toMatch(/commerce_router_cache_invalidations_total [1-9]/);
+    expect(text).toMatch(/commerce_router_cache_stale_total\{type="Product"\} \d+/);
+    expect(text).toMatch(/commerce_router_cache_entries [1-9]/);
+    expect(text).toMatch(/commerce_router_cache_bytes [1-9]/);
+    expect(text).toMatch(/commerce_router_cache_evictions_total 0/);
   });
 
   it('refuses events not signed with its events secret', async () => {

@@ -63,8 +63,9 @@ describe('router configuration', () => {
   it('turns the entity cache on only with an invalidation source, and refuses it where it would go stale', () => {
     const secret = 'e'.repeat(40);
     expect(loadRouterEnv([], {}).entityCache).toBeNull();
-    expect(loadRouterEnv([], { ROUTER_EVENTS_SECRET: secret }).entityCache).toEqual({ maxEntries: 50_000, eventsSecret: secret });
-    expect(loadRouterEnv([], { NATS_URL: 'nats://127.0.0.1:4222', ENTITY_CACHE_MAX_ENTRIES: '1000' }).entityCache).toEqual({ maxEntries: 1_000, natsUrl: 'nats://127.0.0.1:4222' });
+    expect(loadRouterEnv([], { ROUTER_EVENTS_SECRET: secret }).entityCache).toEqual({ maxBytes: 128 * 1024 * 1024, eventsSecret: secret });
+    expect(loadRouterEnv([], { NATS_URL: 'nats://127.0.0.1:4222', ENTITY_CACHE_MAX_MB: '16' }).entityCache).toEqual({ maxBytes: 16 * 1024 * 1024, natsUrl: 'nats://127.0.0.1:4222' });
+    expect(() => loadRouterEnv([], { ROUTER_EVENTS_SECRET: secret, ENTITY_CACHE_MAX_ENTRIES: '1000' })).toThrow(/ENTITY_CACHE_MAX_ENTRIES: replaced by ENTITY_CACHE_MAX_MB/);
     expect(loadRouterEnv([], { ROUTER_EVENTS_SECRET: secret, ENTITY_CACHE: 'off' }).entityCache).toBeNull();
     expect(() => loadRouterEnv([], { ENTITY_CACHE: 'on' })).toThrow(/ENTITY_CACHE: on needs an invalidation source: ROUTER_EVENTS_SECRET .* or NATS_URL/);
     expect(() => loadRouterEnv([], { ROUTER_EVENTS_SECRET: 'short' })).toThrow(/ROUTER_EVENTS_SECRET: must be at least 32 characters/);

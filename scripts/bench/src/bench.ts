@@ -473,11 +473,16 @@ async function measureRunning(size: SizeName, shape: DataShape, running: Fleet, 
             runs.judged.push(judged!);
           }
           mixedRuns.set(cell, runs);
-          const lookups = cache ? Object.values(cache.lookups).reduce((sum, l) => ({ hits: sum.hits + l.hits, misses: sum.misses + l.misses }), { hits: 0, misses: 0 }) : null;
+          const lookups = cache
+            ? Object.values(cache.lookups).reduce((sum, l) => ({ hits: sum.hits + l.hits, misses: sum.misses + l.misses, stale: sum.stale + l.stale }), { hits: 0, misses: 0, stale: 0 })
+            : null;
           log(
             `${''.padEnd(5)} ${''.padEnd(9)} writes ${writes.ok}/${writes.sent} ok (${writes.failed} failed, ${writes.skipped} skipped, at most ${writes.maxInFlight} in flight), ` +
               `staleness max ${Math.max(0, ...writes.staleness).toFixed(0)} ms, ${writes.staleReads} stale reads` +
-              (lookups ? `, cache hits ${((100 * lookups.hits) / Math.max(1, lookups.hits + lookups.misses)).toFixed(0)} %, ${cache!.invalidations} invalidations` : '') +
+              (lookups
+                ? `, cache hits ${((100 * lookups.hits) / Math.max(1, lookups.hits + lookups.misses)).toFixed(0)} % (${lookups.stale} misses stale), ` +
+                  `${cache!.invalidations} invalidations, ${cache!.entries} entries, ${(cache!.bytes / 1024 ** 2).toFixed(0)} MB (${cache!.evictions} evicted)`
+                : '') +
               (deliveries ? `, event delivery max ${Math.max(0, ...deliveries.delivered).toFixed(0)} ms` : '') +
               (judged ? `, stale reads after their event's delivery: ${judged.afterDelivery} of ${judged.withStaleReads} writes (${judged.unmatched} unmatched)` : '') +
               (writes.firstError ? `  WRITE FAILED: ${writes.firstError.slice(0, 200)}` : ''),
@@ -548,12 +553,13 @@ async function measureRunning(size: SizeName, shape: DataShape, running: Fleet, 
     const sum = (pick: (w: WriterResult) => number) => runs.writes.reduce((total, w) => total + pick(w), 0);
     const staleness = all((w) => w.staleness);
     const windows = all((w) => w.staleWindows);
-    const byType: Record<string, { hits: number; misses: number; hitRate: number }> = {};
+    const byType: Record<string, { hits: number; misses: number; stale: number; hitRate: number }> = {};
     for (const delta of runs.cache) {
       for (const [type, l] of Object.entries(delta.lookups)) {
-        const entry = (byType[type] ??= { hits: 0, misses: 0, hitRate: 0 });
+        const entry = (byType[type] ??= { hits: 0, misses: 0, stale: 0, hitRate: 0 });
         entry.hits += l.hits;
         entry.misses += l.misses;
+        entry.stale += l.stale;
       }
     }
     for (const entry of Object.values(byType)) entry.hitRate = entry.hits / Math.max(1, entry.hits + entry.misses);
@@ -580,6 +586,10 @@ async function measureRunning(size: SizeName, shape: DataShape, running: Fleet, 
             hitRate: hits / Math.max(1, hits + misses),
             hits,
             misses,
+            stale: Object.values(byType).reduce((total, t) => total + t.stale, 0),
+            evictions: runs.cache.reduce((total, c) => total + c.evictions, 0),
+            entries: Math.max(0, ...runs.cache.map((c) => c.entries)),
+            megabytes: Math.max(0, ...runs.cache.map((c) => c.bytes)) / 1024 ** 2,
             byType,
             invalidations: runs.cache.reduce((total, c) => total + c.invalidations, 0),
             storeErrors: runs.cache.reduce((total, c) => total + c.storeErrors, 0),

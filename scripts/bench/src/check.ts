@@ -139,10 +139,14 @@ export async function checkReads(
 
 /** The entity cache's counters at a router's /metrics (commerce_router_cache_*); null when it has none (cache off). */
 export interface CacheCounters {
-  /** Lookups by type (`Query`: root fetches) and result. */
-  lookups: Record<string, { hits: number; misses: number }>;
+  /** Lookups by type (`Query`: root fetches) and result; `stale`: misses that found an entry an event had made stale. */
+  lookups: Record<string, { hits: number; misses: number; stale: number }>;
   invalidations: number;
   storeErrors: number;
+  /** The in-memory store: entries held and their estimated bytes (at the reading), entries dropped to make room (a counter). */
+  entries: number;
+  bytes: number;
+  evictions: number;
 }
 
 export async function cacheCountersOf(graphqlUrl: string): Promise<CacheCounters | null> {
@@ -150,12 +154,21 @@ export async function cacheCountersOf(graphqlUrl: string): Promise<CacheCounters
   if (response.status === 404) return null;
   const text = await response.text();
   if (!response.ok) throw new Error(`${graphqlUrl}: /metrics answered ${response.status}: ${text.slice(0, 200)}`);
-  const counters: CacheCounters = { lookups: {}, invalidations: 0, storeErrors: 0 };
+  const counters: CacheCounters = { lookups: {}, invalidations: 0, storeErrors: 0, entries: 0, bytes: 0, evictions: 0 };
+  const lookupOf = (type: string) => (counters.lookups[type] ??= { hits: 0, misses: 0, stale: 0 });
   for (const line of text.split('\n')) {
     const lookup = /^commerce_router_cache_lookups_total\{type="([^"]*)",result="(hit|miss)"\} (\d+(?:\.\d+)?)$/.exec(line);
+    const stale = /^commerce_router_cache_stale_total\{type="([^"]*)"\} (\d+(?:\.\d+)?)$/.exec(line);
     if (lookup) {
-      const entry = (counters.lookups[lookup[1]!] ??= { hits: 0, misses: 0 });
-      entry[lookup[2] === 'hit' ? 'hits' : 'misses'] += Number(lookup[3]);
+      lookupOf(lookup[1]!)[lookup[2] === 'hit' ? 'hits' : 'misses'] += Number(lookup[3]);
+    } else if (stale) {
+      lookupOf(stale[1]!).stale += Number(stale[2]);
+    } else if (line.startsWith('commerce_router_cache_entries ')) {
+      counters.entries = Number(line.split(' ')[1]);
+    } else if (line.startsWith('commerce_router_cache_bytes ')) {
+      counters.bytes = Number(line.split(' ')[1]);
+    } else if (line.startsWith('commerce_router_cache_evictions_total ')) {
+      counters.evictions = Number(line.split(' ')[1]);
     } else if (line.startsWith('commerce_router_cache_invalidations_total ')) {
       counters.invalidations += Number(line.split(' ')[1]);
     } else if (line.startsWith('commerce_router_cache_store_errors_total')) {
@@ -169,10 +182,17 @@ export async function cacheCountersOf(graphqlUrl: string): Promise<CacheCounters
 export function cacheDelta(before: CacheCounters, after: CacheCounters): CacheCounters {
   const lookups: CacheCounters['lookups'] = {};
   for (const [type, end] of Object.entries(after.lookups)) {
-    const start = before.lookups[type] ?? { hits: 0, misses: 0 };
-    lookups[type] = { hits: end.hits - start.hits, misses: end.misses - start.misses };
+    const start = before.lookups[type] ?? { hits: 0, misses: 0, stale: 0 };
+    lookups[type] = { hits: end.hits - start.hits, misses: end.misses - start.misses, stale: end.stale - start.stale };
   }
-  return { lookups, invalidations: after.invalidations - before.invalidations, storeErrors: after.storeErrors - before.storeErrors };
+  return {
+    lookups,
+    invalidations: after.invalidations - before.invalidations,
+    storeErrors: after.storeErrors - before.storeErrors,
+    entries: after.entries,
+    bytes: after.bytes,
+    evictions: after.evictions - before.evictions,
+  };
 }
 
 /**

@@ -62,7 +62,20 @@ export interface MixedCell {
   /** Slowest probe that came back stale, ms (the resolution of staleWindow). */
   maxStaleProbeMs: number;
   /** router-cached: lookups over the measured rounds (from /metrics deltas); null for systems without a cache. */
-  cache: { hitRate: number; hits: number; misses: number; byType: Record<string, { hits: number; misses: number; hitRate: number }>; invalidations: number; storeErrors: number } | null;
+  cache: {
+    hitRate: number;
+    hits: number;
+    /** Misses; `stale` of them found an entry an event had made stale. */
+    misses: number;
+    stale: number;
+    /** The in-memory store: entries dropped to make room during the measured runs, and the most held (and their estimated MB) at the end of one. */
+    evictions: number;
+    entries: number;
+    megabytes: number;
+    byType: Record<string, { hits: number; misses: number; stale: number; hitRate: number }>;
+    invalidations: number;
+    storeErrors: number;
+  } | null;
   /** router-cached: the publishers' deliveries of events to the router during its measured rounds (ms). */
   eventDelivery: { count: number; p50: number; p99: number; max: number; pending: number } | null;
   /**
@@ -351,7 +364,8 @@ export function mixedTable(result: BenchResult): string {
       const c = cell.mixed!.cache!;
       lines.push(
         `- ${cell.operation}: ${d.count} events, p50 ${fmt(d.p50, 0)} / p99 ${fmt(d.p99, 0)} / max ${fmt(d.max, 0)} ms, ${d.pending} undelivered; ` +
-          `${c.invalidations} invalidations, ${c.storeErrors} store errors, ${c.hits} hits / ${c.misses} misses`,
+          `${c.invalidations} invalidations, ${c.storeErrors} store errors, ${c.hits} hits / ${c.misses} misses (${c.stale} of them stale), ` +
+          `${c.entries} entries held (${fmt(c.megabytes, 0)} MB), ${c.evictions} evicted`,
       );
     }
   }
