@@ -1,4 +1,6 @@
 import { checkEnvelope, type EventEnvelope } from './envelope.ts';
+import type { Logger } from '../logger.ts';
+import { STREAM_MAX_AGE_MS } from './names.ts';
 import type { EventClient, SqlClient } from './outbox.ts';
 
 /**
@@ -79,6 +81,63 @@ export function createReceiver(db: EventClient, handlers: EventHandlers) {
       if (options.attempt >= options.maxAttempts) return park(db, event, `failed ${options.attempt} times; last error: ${message}`, options.attempt, options.parkedId);
       return { outcome: 'retry', error: message };
     }
+  };
+}
+
+/**
+ * Forgets inbox rows handled more than `olderThanMs` ago, in batches (each one short statement, so
+ * no long lock is held), at most `maxBatches` of them per call. Several replicas may prune at once:
+ * each batch skips rows another is deleting. The retention must outlast any redelivery (see
+ * `INBOX_RETAIN_MS`): a row pruned too early lets a late duplicate have its effect twice.
+ */
+export async function pruneInbox(db: SqlClient, olderThanMs: number, { batchSize = 5_000, maxBatches = 100 } = {}): Promise<number> {
+  let pruned = 0;
+  for (let batch = 0; batch < maxBatches; batch++) {
+    const deleted = await db.$executeRawUnsafe(
+      `DELETE FROM inbox_events WHERE event_id IN (
+         SELECT event_id FROM inbox_events WHERE handled_at < now() - ($1 * interval '1 millisecond')
+          ORDER BY handled_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      olderThanMs,
+      batchSize,
+    );
+    pruned += deleted;
+    if (deleted < batchSize) break;
+  }
+  return pruned;
+}
+
+/**
+ * How long inbox rows are kept: as long as a stream keeps its events (30 days). A handled event can
+ * come again (JetStream) only while its stream holds it, after a lost ack or to a consumer made
+ * again from the stream's start, or (HTTP push) while the publisher's outbox has not marked its
+ * delivery done, which a relay does within its lease (30 s) of the answer unless every relay of
+ * the publisher stays down.
+ */
+export const INBOX_RETAIN_MS = STREAM_MAX_AGE_MS;
+
+export interface InboxPruner {
+  stop(): Promise<void>;
+}
+
+/** Prunes a subscriber's inbox at start and then every `everyMs` (default hourly); never throws. */
+export function startInboxPruner(db: SqlClient, logger: Logger, options: { retainMs?: number | undefined; everyMs?: number | undefined } = {}): InboxPruner {
+  const retainMs = options.retainMs ?? INBOX_RETAIN_MS;
+  let running: Promise<void> = Promise.resolve();
+  const prune = () => {
+    running = running.then(() =>
+      pruneInbox(db, retainMs).then(
+        (rows) => (rows > 0 ? logger.info('inbox pruned', { rows, olderThanDays: retainMs / 86_400_000 }) : undefined),
+        (error: unknown) => logger.warn('inbox prune failed; will try again', { error: (error as Error).message }),
+      ),
+    );
+  };
+  prune();
+  const timer = setInterval(prune, options.everyMs ?? 3600_000).unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
   };
 }
 

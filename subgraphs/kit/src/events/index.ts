@@ -3,7 +3,7 @@ export { cacheInvalidatingEvents, changedEntities, contractOf, EVENT_CATALOG, la
 export type { EntityRef, EventContract, EventPayload, EventSource, EventType } from './catalog.ts';
 export { checkEnvelope } from './envelope.ts';
 export type { EnvelopeCheck, EventEnvelope } from './envelope.ts';
-export { createReceiver, listParked, PoisonEvent, replayParked } from './inbox.ts';
+export { createReceiver, INBOX_RETAIN_MS, listParked, PoisonEvent, pruneInbox, replayParked } from './inbox.ts';
 export type { EventHandler, EventHandlers, ParkedEvent, Receipt } from './inbox.ts';
 export { claimDeliveries, expandEvents, outboxBacklog, publishEvent } from './outbox.ts';
 export type { EventClient, OutboxBacklog, PublishedEvent, SqlClient } from './outbox.ts';

@@ -12,3 +12,6 @@ export const ATTEMPT_HEADER = 'x-commerce-event-attempt';
 export const streamName = (source: string, prefix = '') => `${prefix ? `${prefix}_` : ''}COMMERCE_${source.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 /** The subject of an event type (`>` for all of a source): `commerce.<source>.<Type>`, or `<prefix>.commerce.<source>.<Type>`. */
 export const subjectOf = (source: string, type: string, prefix = '') => `${prefix ? `${prefix}.` : ''}commerce.${source}.${type}`;
+
+/** How long a JetStream stream keeps an event (`max_age`); subscribers keep their inbox rows as long (inbox.ts). */
+export const STREAM_MAX_AGE_MS = 30 * 24 * 3600_000;

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 import { warnAtMostEvery } from '../redis.ts';
 import { createSignatureVerifier, memoryNonceStore, type NonceStore } from '../signing.ts';
 import { EVENT_CATALOG, subscriptionsOf } from './catalog.ts';
-import { createReceiver, listParked, replayParked, type EventHandlers, type Receipt } from './inbox.ts';
+import { createReceiver, listParked, replayParked, startInboxPruner, type EventHandlers, type Receipt } from './inbox.ts';
 import { outboxBacklog, type EventClient } from './outbox.ts';
 import { startRelay, type Relay, type RelayOptions } from './relay.ts';
 import { ATTEMPT_HEADER, EVENTS_PATH, type EventTransport } from './transports.ts';
@@ -23,6 +23,8 @@ export interface EventsOptions {
   maxAttempts?: number;
   nonces?: NonceStore;
   relay?: Partial<Omit<RelayOptions, 'db' | 'transport' | 'logger'>>;
+  /** A subscriber's inbox rows: kept `retainMs` (default 30 days, INBOX_RETAIN_MS), pruned every `pruneEveryMs` (hourly). */
+  inbox?: { retainMs?: number; pruneEveryMs?: number };
 }
 
 export interface ServiceEvents {
@@ -84,6 +86,7 @@ export async function startServiceEvents(
 
   const relay = service in EVENT_CATALOG ? startRelay({ db, transport: options.transport, logger, ...options.relay }) : null;
   if (subscribed.length > 0) await options.transport.consume(service, receiveLogged);
+  const inboxPruner = subscribed.length > 0 ? startInboxPruner(db, logger, { retainMs: options.inbox?.retainMs, everyMs: options.inbox?.pruneEveryMs }) : null;
 
   const ownNonces = options.nonces ? null : memoryNonceStore();
   const verify = createSignatureVerifier({ secret: options.secret, nonces: options.nonces ?? ownNonces! });
@@ -162,7 +165,7 @@ export async function startServiceEvents(
         }),
     },
     async stop() {
-      await relay?.stop();
+      await Promise.all([relay?.stop(), inboxPruner?.stop()]);
       ownNonces?.close();
     },
   };

@@ -5,7 +5,7 @@ import { signatureHeaders } from '../signing.ts';
 import { contractOf, EVENT_CATALOG, subscriptionsOf } from './catalog.ts';
 import type { EventEnvelope } from './envelope.ts';
 import type { Receipt } from './inbox.ts';
-import { ATTEMPT_HEADER, EVENTS_PATH, streamName, subjectOf } from './names.ts';
+import { ATTEMPT_HEADER, EVENTS_PATH, STREAM_MAX_AGE_MS, streamName, subjectOf } from './names.ts';
 
 /**
  * How events leave a publisher and reach a subscriber, behind one interface. The relay sends each
@@ -132,7 +132,7 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       duplicate_window: 2 * 60 * 1_000_000_000,
-      max_age: 30 * 24 * 3600 * 1_000_000_000,
+      max_age: STREAM_MAX_AGE_MS * 1_000_000,
     };
     try {
       await manager.streams.info(config.name);
