@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson, type SubgraphDefinition, type SubgraphFactory } from '@commerce/service-kit';
 import type { JSONWebKeySet } from 'jose';
 import { accountsConfigFromEnv, type AccountsConfig } from './auth/config.ts';
+import { pruneSessions } from './auth/sessions.ts';
 import { createContext, type Context } from './context.ts';
 import { isProduction, loadAccountsEnv } from './env.ts';
 import { PrismaClient, type User } from './generated/prisma/client.ts';
@@ -35,6 +36,7 @@ export function createAccounts(config: AccountsConfig): SubgraphDefinition<Prism
     owners: { User: (user: User) => user.id },
     routes: { [JWKS_PATH]: jwksRoute(config.publicJwks) },
     seed: (db) => seed(db, { developmentPasswords: config.seedDevelopmentPasswords }),
+    housekeeping: [{ name: 'session prune', everyMs: 3600_000, run: (db) => pruneSessions(db, config) }],
   };
 }
 

@@ -4,6 +4,7 @@ import { errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/ser
 import { errors as joseErrors } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword, verifyPassword } from '../src/auth/passwords.ts';
+import { pruneSessions } from '../src/auth/sessions.ts';
 import { createSignInThrottle, DEFAULT_THROTTLE_LIMITS, ipBucket } from '../src/auth/throttle.ts';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
 import {
@@ -198,6 +199,77 @@ describe('refreshSession', () => {
     const hashes = rows.map((row) => Buffer.from(row.token_hash as Uint8Array).toString('hex'));
     expect(hashes).toContain(sha256(refreshToken).toString('hex'));
     expect(new Set(hashes.map((hash) => hash.length))).toEqual(new Set([64]));
+  });
+});
+
+describe('pruning sessions', () => {
+  const DAY = 86_400_000;
+  /** Signs in and back-dates the new session and its token: created `createdDaysAgo`, the token expiring `expiredDaysAgo`. */
+  async function sessionOf(userId: number, { createdDaysAgo, expiredDaysAgo }: { createdDaysAgo: number; expiredDaysAgo: number }) {
+    const { refreshToken } = await signIn(`user${userId}@example.com`);
+    const session = await harness.client.session.findFirstOrThrow({ where: { userId }, orderBy: { createdAt: 'desc' } });
+    await harness.client.session.update({ where: { id: session.id }, data: { createdAt: new Date(Date.now() - createdDaysAgo * DAY) } });
+    await harness.client.refreshToken.updateMany({ where: { sessionId: session.id }, data: { expiresAt: new Date(Date.now() - expiredDaysAgo * DAY) } });
+    return { id: session.id, refreshToken };
+  }
+  const sessionExists = async (id: string) => (await harness.client.session.count({ where: { id } })) === 1;
+  const tokensOf = (sessionId: string) => harness.client.refreshToken.count({ where: { sessionId } });
+
+  it('forgets tokens expired more than 30 days ago and sessions left without any, or ended more than 30 days ago; keeps the rest', async () => {
+    const lapsed = await sessionOf(32, { createdDaysAgo: 62, expiredDaysAgo: 31 });
+    const recentlyLapsed = await sessionOf(33, { createdDaysAgo: 59, expiredDaysAgo: 29 });
+    const ended = await sessionOf(34, { createdDaysAgo: 40, expiredDaysAgo: -20 });
+    await harness.client.session.update({ where: { id: ended.id }, data: { revokedAt: new Date(Date.now() - 31 * DAY), revokedReason: 'sign_out' } });
+    const recentlyEnded = await sessionOf(35, { createdDaysAgo: 40, expiredDaysAgo: -20 });
+    await harness.client.session.update({ where: { id: recentlyEnded.id }, data: { revokedAt: new Date(Date.now() - 29 * DAY), revokedReason: 'sign_out' } });
+
+    // The lapsed token and session, the ended session (its token goes with it, not counted).
+    expect(await pruneSessions(harness.client, config)).toBe(3);
+    expect(await sessionExists(lapsed.id)).toBe(false);
+    expect(await sessionExists(ended.id)).toBe(false);
+    expect(await tokensOf(ended.id)).toBe(0);
+    expect(await sessionExists(recentlyLapsed.id)).toBe(true);
+    expect(await tokensOf(recentlyLapsed.id)).toBe(1);
+    expect(await sessionExists(recentlyEnded.id)).toBe(true);
+  });
+
+  it('keeps an open session and its current token while its old used tokens go; a pruned token is then unknown and ends nothing', async () => {
+    const first = await signIn('user36@example.com');
+    const second = (await query(REFRESH, { token: first.refreshToken })).data?.refreshSession as { refreshToken: string };
+    const session = await harness.client.session.findFirstOrThrow({ where: { userId: 36 } });
+    await harness.client.refreshToken.update({ where: { tokenHash: sha256(first.refreshToken) }, data: { expiresAt: new Date(Date.now() - 31 * DAY) } });
+    await harness.client.session.update({ where: { id: session.id }, data: { createdAt: new Date(Date.now() - 62 * DAY) } });
+
+    await pruneSessions(harness.client, config);
+    expect(await sessionExists(session.id)).toBe(true);
+    expect(await tokensOf(session.id)).toBe(1);
+    // Within the retention it would have ended the session (reuse); pruned, it is just unknown.
+    expect(errorCodes(await query(REFRESH, { token: first.refreshToken }))).toEqual(['UNAUTHENTICATED']);
+    expect((await query(REFRESH, { token: second.refreshToken })).errors).toBeUndefined();
+  });
+
+  it('deletes in bounded batches', async () => {
+    const lapsed = await Promise.all([37, 38, 39].map((userId) => sessionOf(userId, { createdDaysAgo: 62, expiredDaysAgo: 31 })));
+    // One batch of one: one token and one session (the first token's session has none left).
+    expect(await pruneSessions(harness.client, config, { batchSize: 1, maxBatches: 1 })).toBe(2);
+    expect(await pruneSessions(harness.client, config)).toBe(4);
+    for (const { id } of lapsed) expect(await sessionExists(id)).toBe(false);
+  });
+
+  it('runs in every running accounts process: at start, then hourly', async () => {
+    const lapsed = await sessionOf(40, { createdDaysAgo: 62, expiredDaysAgo: 31 });
+    const running = await startSubgraph(createAccounts(config), {
+      database: harness.database,
+      signingSecret: 'a-test-signing-secret-of-32-chars!!',
+      logger: createLogger('accounts', 'silent'),
+    });
+    try {
+      for (const deadline = Date.now() + 5_000; (await sessionExists(lapsed.id)) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await sessionExists(lapsed.id)).toBe(false);
+      expect(createAccounts(config).housekeeping?.map((task) => [task.name, task.everyMs])).toEqual([['session prune', 3_600_000]]);
+    } finally {
+      await running.stop();
+    }
   });
 });
 

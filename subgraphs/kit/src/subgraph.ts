@@ -14,6 +14,7 @@ import { createHttpHandler, HttpError, listen, type RunningServer } from './http
 import { requestInfoFromHeaders, type RequestInfo, type Viewer } from './identity.ts';
 import { runProcess } from './lifecycle.ts';
 import { createLogger, describeError, type Logger } from './logger.ts';
+import { startPeriodic, type PeriodicTask } from './periodic.ts';
 import type { Redis } from 'ioredis';
 import { connectRedis, redisNonceStore, redisReady, warnAtMostEvery } from './redis.ts';
 import {
@@ -60,6 +61,8 @@ export interface SubgraphDefinition<Client extends PrismaLikeClient, Context ext
   snapshot?(client: Client): Promise<unknown>;
   /** Publishes snapshot events of everything it owns, for a new subscriber's replica (`npm run events -- backfill`). */
   backfill?(client: Client): Promise<number>;
+  /** Work every replica repeats on the service's own database while it runs (accounts: pruning dead sessions). */
+  housekeeping?: readonly PeriodicTask<Client>[];
 }
 
 export interface PrismaLikeClient {
@@ -181,6 +184,7 @@ export async function startSubgraph<Client extends PrismaLikeClient, Context ext
     },
   });
   const running = await listen(handler, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const housekeeping = (definition.housekeeping ?? []).map((task) => startPeriodic(task, client, logger));
   return {
     ...running,
     url: `${running.url}/graphql`,
@@ -189,6 +193,7 @@ export async function startSubgraph<Client extends PrismaLikeClient, Context ext
     events,
     async stop() {
       await running.close();
+      await Promise.all(housekeeping.map((task) => task.stop()));
       await events?.stop();
       await apollo.stop();
       await client.$disconnect();

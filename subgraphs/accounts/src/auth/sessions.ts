@@ -86,6 +86,43 @@ export async function endSession(db: PrismaClient, presented: string, settings: 
   return count === 1;
 }
 
+/**
+ * How long a refresh token is kept after it expired, and an ended session after it ended: 30 days.
+ * Until then a used token presented again still ends its session (reuse means it was copied);
+ * after, it is unknown, like any token that was never issued. A session none of whose tokens is
+ * left can sign no one in and goes too.
+ */
+export const SESSION_RETAIN_MS = 30 * 86_400_000;
+
+/**
+ * Forgets what can no longer sign anyone in (see `SESSION_RETAIN_MS`), in batches claimed with SKIP
+ * LOCKED, so every replica may run it at once and no statement holds locks for long. Returns how
+ * many tokens and sessions it deleted (the tokens an ended session still had go with it, uncounted).
+ */
+export async function pruneSessions(
+  db: PrismaClient,
+  settings: Pick<SessionSettings, 'now'>,
+  { retainMs = SESSION_RETAIN_MS, batchSize = 5_000, maxBatches = 100 } = {},
+): Promise<number> {
+  // A Date parameter, as rotateRefreshToken explains, so the comparison holds in any server zone.
+  const cutoff = new Date(settings.now().getTime() - retainMs);
+  let pruned = 0;
+  for (let batch = 0; batch < maxBatches; batch++) {
+    const tokens = await db.$executeRaw`
+      DELETE FROM refresh_tokens WHERE token_hash IN (
+        SELECT token_hash FROM refresh_tokens WHERE expires_at < ${cutoff} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`;
+    const sessions = await db.$executeRaw`
+      DELETE FROM sessions WHERE id IN (
+        SELECT s.id FROM sessions s
+         WHERE s.created_at < ${cutoff}
+           AND (s.revoked_at < ${cutoff} OR NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id))
+         LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`;
+    pruned += tokens + sessions;
+    if (tokens < batchSize && sessions < batchSize) break;
+  }
+  return pruned;
+}
+
 function expiry(now: Date, settings: SessionSettings): Date {
   return new Date(now.getTime() + settings.refreshTokenTtlSeconds * 1000);
 }

@@ -1,5 +1,5 @@
 import { checkEnvelope, type EventEnvelope } from './envelope.ts';
-import type { Logger } from '../logger.ts';
+import type { PeriodicTask } from '../periodic.ts';
 import { STREAM_MAX_AGE_MS } from './names.ts';
 import type { EventClient, SqlClient } from './outbox.ts';
 
@@ -115,30 +115,9 @@ export async function pruneInbox(db: SqlClient, olderThanMs: number, { batchSize
  */
 export const INBOX_RETAIN_MS = STREAM_MAX_AGE_MS;
 
-export interface InboxPruner {
-  stop(): Promise<void>;
-}
-
-/** Prunes a subscriber's inbox at start and then every `everyMs` (default hourly); never throws. */
-export function startInboxPruner(db: SqlClient, logger: Logger, options: { retainMs?: number | undefined; everyMs?: number | undefined } = {}): InboxPruner {
-  const retainMs = options.retainMs ?? INBOX_RETAIN_MS;
-  let running: Promise<void> = Promise.resolve();
-  const prune = () => {
-    running = running.then(() =>
-      pruneInbox(db, retainMs).then(
-        (rows) => (rows > 0 ? logger.info('inbox pruned', { rows, olderThanDays: retainMs / 86_400_000 }) : undefined),
-        (error: unknown) => logger.warn('inbox prune failed; will try again', { error: (error as Error).message }),
-      ),
-    );
-  };
-  prune();
-  const timer = setInterval(prune, options.everyMs ?? 3600_000).unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+/** The subscriber's inbox pruning, as a periodic task (runtime.ts starts it): hourly, rows older than `retainMs`. */
+export function inboxPruning(retainMs = INBOX_RETAIN_MS, everyMs = 3600_000): PeriodicTask<SqlClient> {
+  return { name: 'inbox prune', everyMs, run: (db) => pruneInbox(db, retainMs) };
 }
 
 /**

@@ -2,10 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../errors.ts';
 import { HttpError, readBody, sendJson } from '../http.ts';
 import type { Logger } from '../logger.ts';
+import { startPeriodic } from '../periodic.ts';
 import { warnAtMostEvery } from '../redis.ts';
 import { createSignatureVerifier, memoryNonceStore, type NonceStore } from '../signing.ts';
 import { EVENT_CATALOG, subscriptionsOf } from './catalog.ts';
-import { createReceiver, listParked, replayParked, startInboxPruner, type EventHandlers, type Receipt } from './inbox.ts';
+import { createReceiver, inboxPruning, listParked, replayParked, type EventHandlers, type Receipt } from './inbox.ts';
 import { outboxBacklog, type EventClient } from './outbox.ts';
 import { startRelay, type Relay, type RelayOptions } from './relay.ts';
 import { ATTEMPT_HEADER, EVENTS_PATH, type EventTransport } from './transports.ts';
@@ -86,7 +87,7 @@ export async function startServiceEvents(
 
   const relay = service in EVENT_CATALOG ? startRelay({ db, transport: options.transport, logger, ...options.relay }) : null;
   if (subscribed.length > 0) await options.transport.consume(service, receiveLogged);
-  const inboxPruner = subscribed.length > 0 ? startInboxPruner(db, logger, { retainMs: options.inbox?.retainMs, everyMs: options.inbox?.pruneEveryMs }) : null;
+  const inboxPruner = subscribed.length > 0 ? startPeriodic(inboxPruning(options.inbox?.retainMs, options.inbox?.pruneEveryMs), db, logger) : null;
 
   const ownNonces = options.nonces ? null : memoryNonceStore();
   const verify = createSignatureVerifier({ secret: options.secret, nonces: options.nonces ?? ownNonces! });
