@@ -5,6 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createLogger,
+  eventMetrics,
   jetStreamTransport,
   listParked,
   PoisonEvent,
@@ -35,6 +36,9 @@ const logger = createLogger('events-jetstream-test', 'silent');
 const SEEN_TABLE = 'CREATE TABLE seen (event_id uuid PRIMARY KEY, product_id int NOT NULL, revision int NOT NULL, position serial)';
 const TRANSIENT = 10; // revision 1 fails twice, then succeeds
 const POISON = 30;
+const HELD = 40; // waits until `release` is called
+let release: () => void = () => {};
+const held = new Promise<void>((resolve) => (release = resolve));
 const product = (productId: number, revision: number) => ({ productId, sku: `SKU-${productId}`, name: `Product ${productId}`, priceCents: 100 * revision, revision });
 
 /** products → reviews through JetStream at `url`, each on its own database. */
@@ -48,6 +52,7 @@ async function startPair(url: string, prefix: string, publishTimeoutMs = 10_000)
     calls.set(event.id, count);
     if (payload.productId === TRANSIENT && payload.revision === 1 && count <= 2) throw new Error(`database busy (${count})`);
     if (payload.productId === POISON) throw new PoisonEvent('a product this replica can never hold');
+    if (payload.productId === HELD) await held;
     await tx.$executeRawUnsafe('INSERT INTO seen (event_id, product_id, revision) VALUES ($1::uuid, $2, $3)', event.id, payload.productId, payload.revision);
   };
   const transports: EventTransport[] = [];
@@ -78,6 +83,8 @@ async function startPair(url: string, prefix: string, publishTimeoutMs = 10_000)
       calls,
       publishing,
       relay,
+      subscribing: services[1]!,
+      subscribingTransport: transports[1]!,
       async publish(productId: number, revision: number) {
         const id = await publisher.client.$transaction((tx) =>
           publishEvent(tx, { source: 'products', type: 'ProductCreated', aggregate: `product:${productId}`, payload: product(productId, revision) }),
@@ -155,6 +162,30 @@ describe.skipIf(Boolean(skipReason))(`events over JetStream (TEST_NATS_URL${skip
       'SELECT destination, count(*)::int AS n FROM outbox_deliveries WHERE delivered_at IS NOT NULL GROUP BY destination',
     );
     expect(deliveries).toEqual([{ destination: 'jetstream', n: 15 }]);
+  });
+
+  it('shows how far the subscriber is behind its stream on /metrics, and 0 once it caught up', async () => {
+    await pair.publish(HELD, 1);
+    for (const productId of [41, 42, 43]) await pair.publish(productId, 1);
+    // One in flight at a time (max_ack_pending 1): the held event unacknowledged, the three behind
+    // it pending. (Read from the transport: the held handler keeps the subscriber's one-connection
+    // test database busy, so its status, which also reads the outbox, would wait for it.)
+    const behind = await until(
+      () => pair.subscribingTransport.consumerLag!('reviews'),
+      (lag) => lag.products?.pending === 3,
+    );
+    expect(behind).toEqual({ products: { pending: 3, unacknowledged: 1 } });
+    const metrics = eventMetrics('reviews', { pending: {}, oldestPendingSeconds: 0, parked: 0, consumerLag: behind });
+    expect(metrics).toContain('commerce_events_consumer_pending{service="reviews",source="products"} 3');
+    expect(metrics).toContain('commerce_events_consumer_unacknowledged{service="reviews",source="products"} 1');
+    release();
+    await until(pair.seen, (rows) => [41, 42, 43].every((id) => byProduct(rows, id).length === 1));
+    const caughtUp = await until(
+      () => pair.subscribing.status(),
+      (status) => status.consumerLag?.products?.unacknowledged === 0,
+    );
+    expect(caughtUp.consumerLag).toEqual({ products: { pending: 0, unacknowledged: 0 } });
+    expect(eventMetrics('reviews', caughtUp)).toContain('commerce_events_consumer_pending{service="reviews",source="products"} 0');
   });
 
   it('keeps one message per event id however often it is published', async () => {

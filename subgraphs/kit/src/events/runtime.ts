@@ -9,7 +9,7 @@ import { EVENT_CATALOG, subscriptionsOf } from './catalog.ts';
 import { createReceiver, inboxPruning, listParked, replayParked, type EventHandlers, type Receipt } from './inbox.ts';
 import { outboxBacklog, type EventClient } from './outbox.ts';
 import { startRelay, type Relay, type RelayOptions } from './relay.ts';
-import { ATTEMPT_HEADER, EVENTS_PATH, type EventTransport } from './transports.ts';
+import { ATTEMPT_HEADER, EVENTS_PATH, type ConsumerLag, type EventTransport } from './transports.ts';
 
 /** How a service takes part in the event backbone (see the kit's `events/`). */
 export interface EventsOptions {
@@ -41,6 +41,8 @@ export interface EventStatus {
   pending: Record<string, number>;
   oldestPendingSeconds: number;
   parked: number;
+  /** JetStream: how far this service's consumers are behind, per source (absent when unknown: NATS not answering within a second). */
+  consumerLag?: Record<string, ConsumerLag>;
 }
 
 export const INTERNAL_PATHS = {
@@ -109,9 +111,15 @@ export async function startServiceEvents(
       }
     }
   };
+  const consumerLag = async () => {
+    if (!options.transport.consumerLag || subscribed.length === 0) return null;
+    // Never holds up /ready or /metrics, and never makes them fail: a broker away is NATS's story.
+    const timeout = new Promise<null>((resolve) => setTimeout(resolve, 1_000, null).unref());
+    return Promise.race([options.transport.consumerLag(service).catch(() => null), timeout]);
+  };
   const status = async (): Promise<EventStatus> => {
-    const [backlog, parked] = await Promise.all([outboxBacklog(db), listParked(db, 0)]);
-    return { pending: backlog.pending, oldestPendingSeconds: backlog.oldestPendingSeconds, parked: parked.count };
+    const [backlog, parked, lag] = await Promise.all([outboxBacklog(db), listParked(db, 0), consumerLag()]);
+    return { pending: backlog.pending, oldestPendingSeconds: backlog.oldestPendingSeconds, parked: parked.count, ...(lag ? { consumerLag: lag } : {}) };
   };
   const methodNotAllowed = () => new HttpError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed');
 
@@ -205,5 +213,16 @@ export function eventMetrics(service: string, status: EventStatus): string {
     '# TYPE commerce_events_parked gauge',
     `commerce_events_parked{service="${service}"} ${status.parked}`,
   ];
+  if (status.consumerLag) {
+    const lag = Object.entries(status.consumerLag);
+    lines.push(
+      '# HELP commerce_events_consumer_pending Events in a source\'s JetStream stream not yet delivered to this service.',
+      '# TYPE commerce_events_consumer_pending gauge',
+      ...lag.map(([source, l]) => `commerce_events_consumer_pending{service="${service}",source="${source}"} ${l.pending}`),
+      '# HELP commerce_events_consumer_unacknowledged Events delivered to this service and not yet acknowledged (being handled, or to be delivered again).',
+      '# TYPE commerce_events_consumer_unacknowledged gauge',
+      ...lag.map(([source, l]) => `commerce_events_consumer_unacknowledged{service="${service}",source="${source}"} ${l.unacknowledged}`),
+    );
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -29,7 +29,18 @@ export interface EventTransport {
   send(destination: string, envelope: EventEnvelope, attempt: number): Promise<void>;
   /** Starts feeding this service's events to `receive` (http: the HTTP route does it). */
   consume(service: string, receive: (raw: unknown, attempt: number) => Promise<Receipt>): Promise<void>;
+  /**
+   * How far this service's consumers are behind (jetstream; http has none: a publisher's backlog
+   * is its outbox): per source stream, events not yet delivered to it, and delivered but not yet
+   * acknowledged (being handled, or waiting to be delivered again).
+   */
+  consumerLag?(service: string): Promise<Record<string, ConsumerLag>>;
   close(): Promise<void>;
+}
+
+export interface ConsumerLag {
+  pending: number;
+  unacknowledged: number;
 }
 
 export { ATTEMPT_HEADER, EVENTS_PATH, streamName, subjectOf };
@@ -124,6 +135,9 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
   const consumers: { stop(): void }[] = [];
   let closing = false;
 
+  /** The streams a service reads: one per source it subscribes to, through a durable consumer named after it. */
+  const sourcesOf = (service: string) => [...new Set(subscriptionsOf(service).map((name) => name.split('.')[0]!))];
+
   // Streams are made idempotently by whoever needs one first (publisher or subscriber).
   const ensureStream = async (source: string) => {
     const config = {
@@ -161,8 +175,7 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
       }
     },
     async consume(service, receive) {
-      const sources = [...new Set(subscriptionsOf(service).map((name) => name.split('.')[0]!))];
-      for (const source of sources) {
+      for (const source of sourcesOf(service)) {
         await ensureStream(source);
         const durable = service;
         const ensureConsumer = async () => {
@@ -219,6 +232,14 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
           if (!closing) options.logger.warn('JetStream consumer stopped', { source });
         })();
       }
+    },
+    async consumerLag(service) {
+      const lag: Record<string, ConsumerLag> = {};
+      for (const source of sourcesOf(service)) {
+        const info = await manager.consumers.info(streamName(source, prefix), service);
+        lag[source] = { pending: info.num_pending, unacknowledged: info.num_ack_pending };
+      }
+      return lag;
     },
     async close() {
       closing = true;
