@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, publishEvent, startRelay, type EventClient, type EventEnvelope, type EventTransport, type Relay } from '../src/index.ts';
+import { createLogger, OUTBOX_RETAIN_MS, publishEvent, startRelay, startServiceEvents, type EventClient, type EventEnvelope, type EventTransport, type Relay } from '../src/index.ts';
+import { outboxPruning } from '../src/events/outbox.ts';
 import { eventDatabase, type EventDatabase } from './support/event-db.ts';
 
 /**
@@ -139,10 +140,16 @@ describe('the relay’s defaults', () => {
     await db().$executeRawUnsafe(`UPDATE outbox_deliveries SET delivered_at = now() - interval '7 days 1 minute' WHERE event_id = $1::uuid`, old);
     await db().$executeRawUnsafe(`UPDATE outbox_deliveries SET delivered_at = now() - interval '6 days' WHERE event_id = $1::uuid`, recent);
 
-    // A relay prunes on its first pass, then hourly.
-    relays.push(startRelay({ db: db(), logger, pollMs: 10, transport: transportTo(async () => {}) }));
-    const left = async () => (await db().$queryRawUnsafe<{ id: string }[]>('SELECT id FROM outbox_events')).map((row) => row.id);
-    await until(async () => (await left()).length === 1);
-    expect(await left()).toEqual([recent]);
+    // A publisher prunes at start, then hourly (beside its relay).
+    expect(OUTBOX_RETAIN_MS).toBe(7 * 24 * 3600_000);
+    expect(outboxPruning().everyMs).toBe(3600_000);
+    const events = await startServiceEvents('products', db(), {}, { transport: transportTo(async () => {}), secret: 'p'.repeat(32) }, logger);
+    try {
+      const left = async () => (await db().$queryRawUnsafe<{ id: string }[]>('SELECT id FROM outbox_events')).map((row) => row.id);
+      await until(async () => (await left()).length === 1);
+      expect(await left()).toEqual([recent]);
+    } finally {
+      await events.stop();
+    }
   });
 });

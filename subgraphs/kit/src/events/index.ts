@@ -5,7 +5,7 @@ export { checkEnvelope } from './envelope.ts';
 export type { EnvelopeCheck, EventEnvelope } from './envelope.ts';
 export { createReceiver, INBOX_RETAIN_MS, listParked, PoisonEvent, pruneInbox, replayParked } from './inbox.ts';
 export type { EventHandler, EventHandlers, ParkedEvent, Receipt } from './inbox.ts';
-export { claimDeliveries, expandEvents, outboxBacklog, publishEvent } from './outbox.ts';
+export { claimDeliveries, expandEvents, OUTBOX_RETAIN_MS, outboxBacklog, publishEvent } from './outbox.ts';
 export type { EventClient, OutboxBacklog, PublishedEvent, SqlClient } from './outbox.ts';
 export { startRelay } from './relay.ts';
 export type { Relay, RelayOptions } from './relay.ts';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PeriodicTask } from '../periodic.ts';
 import { contractOf, latestVersion, type EventPayload, type EventSource, type EventType } from './catalog.ts';
 import type { EventEnvelope } from './envelope.ts';
 
@@ -196,6 +197,14 @@ export async function outboxBacklog(db: SqlClient): Promise<OutboxBacklog> {
  * The retention counts from the last delivery, not from publication: an event that took days to
  * get through is kept for the whole retention after it finally did.
  */
+/** How long delivered events are kept: 7 days after their last delivery. */
+export const OUTBOX_RETAIN_MS = 7 * 24 * 3600_000;
+
+/** The publisher's outbox pruning, as a periodic task (runtime.ts starts it beside the relay): hourly. */
+export function outboxPruning(retainMs = OUTBOX_RETAIN_MS, everyMs = 3600_000): PeriodicTask<SqlClient> {
+  return { name: 'outbox prune', everyMs, run: (db) => pruneDelivered(db, retainMs) };
+}
+
 export async function pruneDelivered(db: SqlClient, olderThanMs: number): Promise<number> {
   return db.$executeRawUnsafe(
     `DELETE FROM outbox_events e

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.ts';
 import { warnAtMostEvery } from '../redis.ts';
-import { claimDeliveries, expandEvents, markDelivered, markFailed, outboxBacklog, pruneDelivered, type SqlClient } from './outbox.ts';
+import { claimDeliveries, expandEvents, markDelivered, markFailed, outboxBacklog, type SqlClient } from './outbox.ts';
 import type { EventTransport } from './transports.ts';
 
 /**
@@ -24,8 +24,6 @@ export interface RelayOptions {
   /** Backoff between attempts of one delivery: base × 2^(attempt−1), capped, with jitter. */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** Delivered events are kept this long, then pruned (default 7 days). */
-  retainMs?: number;
 }
 
 export interface Relay {
@@ -44,12 +42,10 @@ export function startRelay(options: RelayOptions): Relay {
   const leaseMs = options.leaseMs ?? 30_000;
   const baseMs = options.retryBaseMs ?? 500;
   const maxMs = options.retryMaxMs ?? 60_000;
-  const retainMs = options.retainMs ?? 7 * 24 * 3600_000;
   const warn = warnAtMostEvery(30_000, options.logger);
   let stopped = false;
   let delivered = 0;
   let wakeUp: (() => void) | null = null;
-  let lastPrune = 0;
 
   const backoff = (attempt: number) => Math.round(Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1)) * (0.5 + Math.random() / 2));
 
@@ -76,10 +72,6 @@ export function startRelay(options: RelayOptions): Relay {
         }
       },
     );
-    if (Date.now() - lastPrune > 3600_000) {
-      lastPrune = Date.now();
-      await pruneDelivered(options.db, retainMs);
-    }
     return claimed.length;
   };
 

@@ -7,7 +7,7 @@ import { warnAtMostEvery } from '../redis.ts';
 import { createSignatureVerifier, memoryNonceStore, type NonceStore } from '../signing.ts';
 import { EVENT_CATALOG, subscriptionsOf } from './catalog.ts';
 import { createReceiver, inboxPruning, listParked, replayParked, type EventHandlers, type Receipt } from './inbox.ts';
-import { outboxBacklog, type EventClient } from './outbox.ts';
+import { outboxBacklog, outboxPruning, type EventClient } from './outbox.ts';
 import { startRelay, type Relay, type RelayOptions } from './relay.ts';
 import { ATTEMPT_HEADER, EVENTS_PATH, type ConsumerLag, type EventTransport } from './transports.ts';
 
@@ -26,6 +26,8 @@ export interface EventsOptions {
   relay?: Partial<Omit<RelayOptions, 'db' | 'transport' | 'logger'>>;
   /** A subscriber's inbox rows: kept `retainMs` (default 30 days, INBOX_RETAIN_MS), pruned every `pruneEveryMs` (hourly). */
   inbox?: { retainMs?: number; pruneEveryMs?: number };
+  /** A publisher's delivered events: kept `retainMs` (default 7 days, OUTBOX_RETAIN_MS), pruned every `pruneEveryMs` (hourly). */
+  outbox?: { retainMs?: number; pruneEveryMs?: number };
 }
 
 export interface ServiceEvents {
@@ -89,7 +91,10 @@ export async function startServiceEvents(
 
   const relay = service in EVENT_CATALOG ? startRelay({ db, transport: options.transport, logger, ...options.relay }) : null;
   if (subscribed.length > 0) await options.transport.consume(service, receiveLogged);
-  const inboxPruner = subscribed.length > 0 ? startPeriodic(inboxPruning(options.inbox?.retainMs, options.inbox?.pruneEveryMs), db, logger) : null;
+  const pruners = [
+    ...(relay ? [startPeriodic(outboxPruning(options.outbox?.retainMs, options.outbox?.pruneEveryMs), db, logger)] : []),
+    ...(subscribed.length > 0 ? [startPeriodic(inboxPruning(options.inbox?.retainMs, options.inbox?.pruneEveryMs), db, logger)] : []),
+  ];
 
   const ownNonces = options.nonces ? null : memoryNonceStore();
   const verify = createSignatureVerifier({ secret: options.secret, nonces: options.nonces ?? ownNonces! });
@@ -174,7 +179,7 @@ export async function startServiceEvents(
         }),
     },
     async stop() {
-      await Promise.all([relay?.stop(), inboxPruner?.stop()]);
+      await Promise.all([relay?.stop(), ...pruners.map((pruner) => pruner.stop())]);
       ownNonces?.close();
     },
   };
