@@ -2,6 +2,7 @@ import {
   defaultFieldResolver,
   getDirectiveValues,
   GraphQLError,
+  isInterfaceType,
   isNonNullType,
   isObjectType,
   type DirectiveNode,
@@ -66,6 +67,23 @@ export function enforceAuthorization(schema: GraphQLSchema, owners: Owners = {})
     }
     return rules;
   };
+
+  // graphql-js never carries an interface's field directives over to the types that implement it,
+  // so a rule written there would guard nothing: refused, never silently open.
+  const onInterfaces = Object.values(schema.getTypeMap())
+    .filter(isInterfaceType)
+    .flatMap((type) => [
+      ...([type.astNode, ...type.extensionASTNodes].some((node) => rulesOf(node, type.name).length > 0) ? [type.name] : []),
+      ...Object.values(type.getFields())
+        .filter((field) => rulesOf(field.astNode, type.name).length > 0)
+        .map((field) => `${type.name}.${field.name}`),
+    ]);
+  if (onInterfaces.length > 0) {
+    throw new Error(
+      `Authorization directives on an interface are not enforced: ${onInterfaces.join(', ')}. ` +
+        'Put them on the fields (or types) that implement it.',
+    );
+  }
 
   const guarded: string[] = [];
   for (const type of Object.values(schema.getTypeMap())) {

@@ -121,6 +121,28 @@ describe('enforceAuthorization', () => {
     expect(AUTH_DIRECTIVES).toEqual(['signedIn', 'requiresScope', 'ownerOrScope']);
   });
 
+  it('refuses a schema with a directive on an interface field, which would guard nothing', () => {
+    const typeDefs = (directives: string) =>
+      parse(`
+        extend schema
+          @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@composeDirective"])
+          @link(url: "https://commerce-supergraph.dev/auth/v1.0", import: ["@signedIn"])
+          @composeDirective(name: "@signedIn")
+
+        directive @signedIn on FIELD_DEFINITION | OBJECT | INTERFACE
+
+        type Query { notes: [Note] }
+        interface Note ${directives.includes('type') ? '@signedIn' : ''} { id: ID! body: String ${directives.includes('field') ? '@signedIn' : ''} }
+        type Memo implements Note { id: ID! body: String }
+      `);
+    const build = (directives: string) => buildSubgraphSchema([{ typeDefs: typeDefs(directives), resolvers: {} as never }]);
+    expect(() => enforceAuthorization(build('field'))).toThrow(
+      'Authorization directives on an interface are not enforced: Note.body. Put them on the fields (or types) that implement it.',
+    );
+    expect(() => enforceAuthorization(build('type'))).toThrow(/not enforced: Note\./);
+    expect(enforceAuthorization(build(''))).toEqual([]);
+  });
+
   it('guards nothing in a schema without the directives, whatever other directives it carries', () => {
     const plain = buildSubgraphSchema([{ typeDefs: parse('type Query { a: String @deprecated(reason: "use b") b: String }'), resolvers: { Query: { a: () => 'a' } } }]);
     expect(enforceAuthorization(plain)).toEqual([]);
