@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { loadEnv } from '@commerce/service-kit';
 import type { JWK } from 'jose';
 import { z } from 'zod';
-import { DEFAULT_ACCESS_TOKEN_TTL_SECONDS, DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_REFRESH_TOKEN_TTL_SECONDS } from './auth/config.ts';
+import { DEFAULT_ACCESS_TOKEN_TTL_SECONDS, DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_REFRESH_TOKEN_TTL_SECONDS, DEFAULT_SESSION_MAX_AGE_SECONDS } from './auth/config.ts';
 import { parsePrivateKey, parsePublicKeySet } from './auth/keys.ts';
 import { DEFAULT_THROTTLE_LIMITS } from './auth/throttle.ts';
 
@@ -48,6 +48,7 @@ function accountsEnvSchema(production: boolean) {
     }),
     ACCOUNTS_ACCESS_TOKEN_TTL_SECONDS: boundedInt(DEFAULT_ACCESS_TOKEN_TTL_SECONDS, 60, 86_400),
     ACCOUNTS_REFRESH_TOKEN_TTL_SECONDS: boundedInt(DEFAULT_REFRESH_TOKEN_TTL_SECONDS, 300, 366 * 86_400),
+    ACCOUNTS_SESSION_MAX_AGE_SECONDS: boundedInt(DEFAULT_SESSION_MAX_AGE_SECONDS, 300, 5 * 366 * 86_400),
     ACCOUNTS_SIGNIN_MAX_FAILURES_PER_EMAIL: boundedInt(DEFAULT_THROTTLE_LIMITS.failuresPerEmail, 1, 1_000),
     ACCOUNTS_SIGNIN_MAX_FAILURES_PER_IP: boundedInt(DEFAULT_THROTTLE_LIMITS.failuresPerIp, 1, 1_000_000),
     ACCOUNTS_SIGNIN_FAILURE_WINDOW_SECONDS: boundedInt(DEFAULT_THROTTLE_LIMITS.windowSeconds, 1, 86_400),
@@ -64,6 +65,7 @@ export interface AccountsEnv {
   previousPublicKeys: JWK[];
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  sessionMaxAgeSeconds: number;
   throttle: { failuresPerEmail: number; failuresPerIp: number; windowSeconds: number };
 }
 
@@ -79,6 +81,7 @@ export function loadAccountsEnv(source: Record<string, string | undefined> = pro
     previousPublicKeys: env.ACCOUNTS_JWT_PREVIOUS_PUBLIC_KEYS,
     accessTokenTtlSeconds: env.ACCOUNTS_ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: env.ACCOUNTS_REFRESH_TOKEN_TTL_SECONDS,
+    sessionMaxAgeSeconds: env.ACCOUNTS_SESSION_MAX_AGE_SECONDS,
     throttle: {
       failuresPerEmail: env.ACCOUNTS_SIGNIN_MAX_FAILURES_PER_EMAIL,
       failuresPerIp: env.ACCOUNTS_SIGNIN_MAX_FAILURES_PER_IP,

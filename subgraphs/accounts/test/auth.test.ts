@@ -182,6 +182,26 @@ describe('refreshSession', () => {
     expect((await harness.client.session.findFirstOrThrow({ where: { userId: 10 } })).revokedAt).toBeNull();
   });
 
+  it('ends a session at its maximum age however often it is refreshed: its last token expires with it, and a refresh after is refused without a revocation', async () => {
+    const start = new Date();
+    let now = start;
+    const clocked = await serve({ ...config, sessionMaxAgeSeconds: 3_600, now: () => now }, harness.client);
+    const { refreshToken } = await signIn('user41@example.com', DEVELOPMENT_PASSWORD, '10.0.0.1', clocked);
+    const sessionEnd = start.getTime() + 3_600_000;
+    expect((await harness.client.refreshToken.findUniqueOrThrow({ where: { tokenHash: sha256(refreshToken) } })).expiresAt.getTime()).toBe(sessionEnd);
+    now = new Date(start.getTime() + 30 * 60_000);
+    const refreshed = (await clocked(REFRESH, { token: refreshToken })).data?.refreshSession as { refreshToken: string };
+    // Its own lifetime would be 30 days: it ends with the session instead.
+    expect((await harness.client.refreshToken.findUniqueOrThrow({ where: { tokenHash: sha256(refreshed.refreshToken) } })).expiresAt.getTime()).toBe(sessionEnd);
+    // A token that outlives its session (the maximum age lowered since it was issued) is refused too.
+    await harness.client.refreshToken.update({ where: { tokenHash: sha256(refreshed.refreshToken) }, data: { expiresAt: new Date(sessionEnd + 86_400_000) } });
+    now = new Date(sessionEnd + 1_000);
+    const late = await clocked(REFRESH, { token: refreshed.refreshToken });
+    expect(errorCodes(late)).toEqual(['UNAUTHENTICATED']);
+    expect(late.errors?.[0]?.message).toBe('Invalid or expired refresh token; sign in again');
+    expect((await harness.client.session.findFirstOrThrow({ where: { userId: 41 } })).revokedAt).toBeNull();
+  });
+
   it('reads the role again: a user made admin gets the scope at the next refresh', async () => {
     const { refreshToken } = await signIn('user11@example.com');
     await harness.client.user.update({ where: { id: 11 }, data: { role: 'admin' } });

@@ -34,11 +34,13 @@ describe('accounts env', () => {
       ACCOUNTS_JWT_PRIVATE_KEY: secret,
       ACCOUNTS_JWT_PREVIOUS_PUBLIC_KEYS: previousWithPrivate,
       ACCOUNTS_ACCESS_TOKEN_TTL_SECONDS: '5',
+      ACCOUNTS_SESSION_MAX_AGE_SECONDS: '5',
     });
     expect(message).toContain('ACCOUNTS_JWT_PRIVATE_KEY: is not a PKCS#8 PEM private key or a private JWK');
     expect(message).toContain(`(got ${secret.length} characters)`);
     expect(message).toContain('ACCOUNTS_JWT_PREVIOUS_PUBLIC_KEYS: keys[0] is a private key; list only public keys here');
     expect(message).toContain('ACCOUNTS_ACCESS_TOKEN_TTL_SECONDS');
+    expect(message).toContain('ACCOUNTS_SESSION_MAX_AGE_SECONDS');
     expect(message).not.toContain('HIGHLYSECRET');
     expect(message).not.toContain('PRIVATEPART');
   });
@@ -60,6 +62,7 @@ describe('accounts env', () => {
         previousPublicKeys: [],
         accessTokenTtlSeconds: 900,
         refreshTokenTtlSeconds: 2_592_000,
+        sessionMaxAgeSeconds: 7_776_000,
         throttle: { failuresPerEmail: 5, failuresPerIp: 50, windowSeconds: 900 },
       });
       expect(env.privateKey?.asymmetricKeyType).toBe('ed25519');

@@ -19,6 +19,7 @@ export const DEFAULT_ISSUER = 'commerce-accounts';
 export const DEFAULT_AUDIENCE = 'commerce-supergraph';
 export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 export const DEFAULT_REFRESH_TOKEN_TTL_SECONDS = 30 * 86_400;
+export const DEFAULT_SESSION_MAX_AGE_SECONDS = 90 * 86_400;
 
 /** The configuration of a running service, from its validated env and what its process offers. */
 export async function accountsConfigFromEnv(env: AccountsEnv, runtime: Pick<SubgraphRuntime, 'redis' | 'logger'>): Promise<AccountsConfig> {
@@ -43,6 +44,7 @@ export async function accountsConfigFromEnv(env: AccountsEnv, runtime: Pick<Subg
     audience: env.audience,
     accessTokenTtlSeconds: env.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: env.refreshTokenTtlSeconds,
+    sessionMaxAgeSeconds: env.sessionMaxAgeSeconds,
     throttle: createSignInThrottle({ limits: env.throttle, redis: runtime.redis }),
     seedDevelopmentPasswords: !env.production,
     logger: runtime.logger,
@@ -59,6 +61,7 @@ export interface TestConfigOptions {
   throttleKeyPrefix?: string;
   accessTokenTtlSeconds?: number;
   refreshTokenTtlSeconds?: number;
+  sessionMaxAgeSeconds?: number;
   now?: () => Date;
   logger?: Logger;
 }
@@ -75,6 +78,7 @@ export async function testAccountsConfig(options: TestConfigOptions = {}): Promi
     audience: DEFAULT_AUDIENCE,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? DEFAULT_REFRESH_TOKEN_TTL_SECONDS,
+    sessionMaxAgeSeconds: options.sessionMaxAgeSeconds ?? DEFAULT_SESSION_MAX_AGE_SECONDS,
     throttle: createSignInThrottle({
       limits: options.throttleLimits ?? DEFAULT_THROTTLE_LIMITS,
       redis: options.redis,

@@ -9,6 +9,8 @@ import { hashRefreshToken, newRefreshToken } from './tokens.ts';
  */
 export interface SessionSettings {
   refreshTokenTtlSeconds: number;
+  /** A session's absolute lifetime from sign-in: refreshing never carries it further. */
+  sessionMaxAgeSeconds: number;
   now: () => Date;
 }
 
@@ -20,7 +22,7 @@ export async function startSession(db: PrismaClient, userId: number, settings: S
     data: {
       userId,
       createdAt: now,
-      refreshTokens: { create: { tokenHash: hash, createdAt: now, expiresAt: expiry(now, settings) } },
+      refreshTokens: { create: { tokenHash: hash, createdAt: now, expiresAt: expiry(now, now, settings) } },
     },
   });
   return token;
@@ -45,20 +47,21 @@ export async function rotateRefreshToken(db: PrismaClient, presented: string, se
     // `now` goes in as a Date, serialised exactly as Prisma wrote expires_at (a wall-clock time the
     // server reads in its session TimeZone), so the comparison holds in any server zone; an ISO
     // string or now() would be hours off outside UTC (postgres.test.ts runs the server at UTC+14).
-    const rows = await tx.$queryRaw<{ session_id: string; user_id: number }[]>`
+    const rows = await tx.$queryRaw<{ session_id: string; user_id: number; started_at: Date }[]>`
       UPDATE refresh_tokens AS t SET used_at = ${now}
       FROM sessions AS s
       WHERE t.token_hash = ${hash} AND t.used_at IS NULL AND t.expires_at > ${now}
-        AND s.id = t.session_id AND s.revoked_at IS NULL
-      RETURNING s.id::text AS session_id, s.user_id`;
+        AND s.id = t.session_id AND s.revoked_at IS NULL AND s.created_at > ${new Date(now.getTime() - settings.sessionMaxAgeSeconds * 1000)}
+      RETURNING s.id::text AS session_id, s.user_id, s.created_at AS started_at`;
     const row = rows[0];
     if (!row) return null;
-    await tx.refreshToken.create({ data: { tokenHash: next.hash, sessionId: row.session_id, createdAt: now, expiresAt: expiry(now, settings) } });
+    await tx.refreshToken.create({ data: { tokenHash: next.hash, sessionId: row.session_id, createdAt: now, expiresAt: expiry(now, row.started_at, settings) } });
     return row;
   });
   if (rotated) return { ok: true, userId: rotated.user_id, sessionId: rotated.session_id, refreshToken: next.token };
 
-  // Not exchangeable: unknown, expired, in a closed session, or used before. Only the last one
+  // Not exchangeable: unknown, expired, in a closed session or one past its maximum age, or used
+  // before. Only the last one
   // (in a session still open) is a reuse, and it ends the session.
   const reused = await db.refreshToken.findUnique({
     where: { tokenHash: hash },
@@ -123,6 +126,7 @@ export async function pruneSessions(
   return pruned;
 }
 
-function expiry(now: Date, settings: SessionSettings): Date {
-  return new Date(now.getTime() + settings.refreshTokenTtlSeconds * 1000);
+/** A new refresh token's expiry: its own lifetime, but never past its session's end. */
+function expiry(now: Date, sessionStartedAt: Date, settings: SessionSettings): Date {
+  return new Date(Math.min(now.getTime() + settings.refreshTokenTtlSeconds * 1000, sessionStartedAt.getTime() + settings.sessionMaxAgeSeconds * 1000));
 }
