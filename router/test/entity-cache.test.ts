@@ -247,11 +247,11 @@ describe('the memory store keeps its bounds', () => {
     return store.occupancy!().bytes;
   };
 
-  it('drops the least recently used entries beyond its budget, and counts them', async () => {
+  it('drops entries not read lately beyond its budget, giving read ones a second chance, and counts them', async () => {
     const store = memoryStore(16 * (await oneEntry()));
     const keys = 'abcdefghijklmnop'.split('');
     await store.write(keys.map(entry));
-    await store.read(['a'], []); // a is now the most recently used, b the least
+    await store.read(['a'], []); // a, the oldest, was read: b goes instead
     await store.write([entry('q')]);
     expect((await store.read(['a', 'b', 'q'], [])).entries.map((e) => (e ? 'held' : null))).toEqual(['held', null, 'held']);
     expect(store.occupancy!()).toMatchObject({ entries: 16, evictions: 1 });
