@@ -68,6 +68,9 @@ export function generatePassword(): string {
   return randomBytes(24).toString('base64url');
 }
 
+/** Held by `provision` while it runs (a key of our own; Prisma's migrate lock is another). */
+const PROVISION_ADVISORY_LOCK = 0x636f6d6d; // "comm"
+
 export async function provision(options: ProvisionOptions): Promise<ProvisionResult> {
   const prefix = options.prefix ?? 'commerce';
   for (const name of [prefix, ...options.services]) {
@@ -79,6 +82,10 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
   const results: ServiceProvision[] = [];
   let maintenanceChanges: string[];
   try {
+    // One provisioner at a time per server: two that GRANT or REVOKE on the same database at once
+    // (every run checks the maintenance database's) fail with "tuple concurrently updated". The
+    // lock is the session's, so it goes with the connection if this process dies.
+    await admin.query('SELECT pg_advisory_lock($1)', [PROVISION_ADVISORY_LOCK]);
     for (const service of options.services) {
       results.push(await provisionService(admin, options, prefix, service));
       const last = results.at(-1)!;

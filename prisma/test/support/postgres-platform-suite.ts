@@ -270,6 +270,21 @@ export function definePostgresPlatformSuite(title: string, target: PlatformTarge
         }
       });
 
+      it('runs one provisioner at a time per server: another waits for the lock (two at once failed with "tuple concurrently updated")', async () => {
+        const holder = await connectAs(adminUrl);
+        try {
+          await holder.query('SELECT pg_advisory_lock($1)', [0x636f6d6d]);
+          let finished = false;
+          const running = provision({ adminUrl, prefix: services.prefix, services: ['reviews'], appConnectionLimit: 20 }).then((result) => ((finished = true), result));
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          expect(finished).toBe(false);
+          await holder.query('SELECT pg_advisory_unlock($1)', [0x636f6d6d]);
+          expect((await running).services[0]!.changes).toEqual([]);
+        } finally {
+          await holder.end();
+        }
+      });
+
       it('puts back the grants on a database, its schema and its tables that drifted, and says what it changed', async () => {
         // The `locks` database: no migrations, so its bookkeeping table can be dropped and made again.
         const names = serviceNames(services.prefix, 'locks');
