@@ -8,8 +8,8 @@ export { encodeCursor, encodeKeysetCursor, parseId, parseKeysetPage, parsePage, 
 export type { Connection, Edge, KeysetPage, KeysetPosition, Page, PageArgs, PageBounds } from './input.ts';
 export { byKeys, createKeysetPerKeyLoader, createLoader, createTopPerKeyLoader, groupByKeys } from './loaders.ts';
 export type { DataLoader, KeysetKey, KeysetPerKeyQuery, TopKey, TopPerKeyQuery } from './loaders.ts';
-export { startPeriodic } from './periodic.ts';
-export type { Periodic, PeriodicTask } from './periodic.ts';
+export { deleteInBatches, startPeriodic } from './periodic.ts';
+export type { BatchLimits, Periodic, PeriodicTask } from './periodic.ts';
 export { DateTime } from './scalars.ts';
 export { randomInt, SEED, seedDate, seededRandom, seedProductPriceCents, seedUserEmail } from './seed.ts';
 export { AUTH_DIRECTIVES, enforceAuthorization, signedInUserId } from './authorization.ts';

@@ -41,3 +41,25 @@ export function startPeriodic<Client>(task: PeriodicTask<Client>, client: Client
     },
   };
 }
+
+export interface BatchLimits {
+  /** Rows one statement may delete (default 5 000): each stays short and holds few locks. */
+  batchSize?: number;
+  /** Statements one call may run (default 100), so one round of housekeeping stays bounded. */
+  maxBatches?: number;
+}
+
+/**
+ * Runs `deleteBatch(batchSize)` (one DELETE of at most that many rows, claimed with SKIP LOCKED so
+ * replicas do not wait on each other) until one deletes fewer, at most `maxBatches` times. Returns
+ * the rows deleted.
+ */
+export async function deleteInBatches(deleteBatch: (batchSize: number) => Promise<number>, { batchSize = 5_000, maxBatches = 100 }: BatchLimits = {}): Promise<number> {
+  let deleted = 0;
+  for (let batch = 0; batch < maxBatches; batch++) {
+    const rows = await deleteBatch(batchSize);
+    deleted += rows;
+    if (rows < batchSize) break;
+  }
+  return deleted;
+}

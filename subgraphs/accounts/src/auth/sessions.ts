@@ -1,3 +1,4 @@
+import { deleteInBatches, type BatchLimits } from '@commerce/service-kit';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { hashRefreshToken, newRefreshToken } from './tokens.ts';
 
@@ -105,25 +106,26 @@ export const SESSION_RETAIN_MS = 30 * 86_400_000;
 export async function pruneSessions(
   db: PrismaClient,
   settings: Pick<SessionSettings, 'now'>,
-  { retainMs = SESSION_RETAIN_MS, batchSize = 5_000, maxBatches = 100 } = {},
+  { retainMs = SESSION_RETAIN_MS, ...limits }: { retainMs?: number } & BatchLimits = {},
 ): Promise<number> {
   // A Date parameter, as rotateRefreshToken explains, so the comparison holds in any server zone.
   const cutoff = new Date(settings.now().getTime() - retainMs);
-  let pruned = 0;
-  for (let batch = 0; batch < maxBatches; batch++) {
-    const tokens = await db.$executeRaw`
+  const tokens = await deleteInBatches(
+    (batchSize) => db.$executeRaw`
       DELETE FROM refresh_tokens WHERE token_hash IN (
-        SELECT token_hash FROM refresh_tokens WHERE expires_at < ${cutoff} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`;
-    const sessions = await db.$executeRaw`
+        SELECT token_hash FROM refresh_tokens WHERE expires_at < ${cutoff} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`,
+    limits,
+  );
+  const sessions = await deleteInBatches(
+    (batchSize) => db.$executeRaw`
       DELETE FROM sessions WHERE id IN (
         SELECT s.id FROM sessions s
          WHERE s.created_at < ${cutoff}
            AND (s.revoked_at < ${cutoff} OR NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id))
-         LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`;
-    pruned += tokens + sessions;
-    if (tokens < batchSize && sessions < batchSize) break;
-  }
-  return pruned;
+         LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`,
+    limits,
+  );
+  return tokens + sessions;
 }
 
 /** A new refresh token's expiry: its own lifetime, but never past its session's end. */

@@ -1,5 +1,5 @@
 import { checkEnvelope, type EventEnvelope } from './envelope.ts';
-import type { PeriodicTask } from '../periodic.ts';
+import { deleteInBatches, type BatchLimits, type PeriodicTask } from '../periodic.ts';
 import { STREAM_MAX_AGE_MS } from './names.ts';
 import type { EventClient, SqlClient } from './outbox.ts';
 
@@ -90,20 +90,18 @@ export function createReceiver(db: EventClient, handlers: EventHandlers) {
  * each batch skips rows another is deleting. The retention must outlast any redelivery (see
  * `INBOX_RETAIN_MS`): a row pruned too early lets a late duplicate have its effect twice.
  */
-export async function pruneInbox(db: SqlClient, olderThanMs: number, { batchSize = 5_000, maxBatches = 100 } = {}): Promise<number> {
-  let pruned = 0;
-  for (let batch = 0; batch < maxBatches; batch++) {
-    const deleted = await db.$executeRawUnsafe(
-      `DELETE FROM inbox_events WHERE event_id IN (
-         SELECT event_id FROM inbox_events WHERE handled_at < now() - ($1 * interval '1 millisecond')
-          ORDER BY handled_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-      olderThanMs,
-      batchSize,
-    );
-    pruned += deleted;
-    if (deleted < batchSize) break;
-  }
-  return pruned;
+export function pruneInbox(db: SqlClient, olderThanMs: number, limits?: BatchLimits): Promise<number> {
+  return deleteInBatches(
+    (batchSize) =>
+      db.$executeRawUnsafe(
+        `DELETE FROM inbox_events WHERE event_id IN (
+           SELECT event_id FROM inbox_events WHERE handled_at < now() - ($1 * interval '1 millisecond')
+            ORDER BY handled_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+        olderThanMs,
+        batchSize,
+      ),
+    limits,
+  );
 }
 
 /**
