@@ -6,6 +6,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { observeAdapter, type StatementListener } from './observe.ts';
 import { DEFAULT_PREPARED_STATEMENTS, preparedStatementNames } from './prepared.ts';
+import { pgliteSqlClient, postgresSqlClient, type SqlTransactionClient } from './raw-sql.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -22,6 +23,12 @@ export interface Database {
   readonly kind: DatabaseKind;
   /** Hand this to the service's generated `PrismaClient({ adapter })`. */
   readonly adapter: SqlDriverAdapterFactory;
+  /**
+   * Raw SQL and transactions on the same database without Prisma's client (the event backbone's
+   * inbox, outbox and relay, and raw-SQL writes): much cheaper per transaction. Its statements are
+   * reported to `onStatement` listeners too.
+   */
+  readonly sql: SqlTransactionClient;
   /**
    * Reports every SQL statement the service's Prisma client sends until the returned function is
    * called. Raw sessions (migrator, seeds) are not reported.
@@ -81,6 +88,7 @@ export async function openPGlite(options: Extract<OpenOptions, { kind: 'pglite' 
     service: options.service,
     kind: 'pglite',
     adapter: observeAdapter(new PrismaPGlite(pglite), listeners),
+    sql: pgliteSqlClient(pglite, listeners),
     onStatement: (listener) => subscribe(listeners, listener),
     withSession: (fn) => fn(session),
     close: () => pglite.close(),
@@ -110,6 +118,7 @@ async function openPostgres(options: Extract<OpenOptions, { kind: 'postgres' }>)
     service: options.service,
     kind: 'postgres',
     adapter: observeAdapter(new PrismaPg(pool, preparedStatements > 0 ? { statementNameGenerator: preparedStatementNames(preparedStatements) } : {}), listeners),
+    sql: postgresSqlClient(pool, listeners),
     onStatement: (listener) => subscribe(listeners, listener),
     async withSession(fn) {
       const client = await pool.connect();

@@ -95,7 +95,7 @@ describe('signIn', () => {
     const production = await subgraphHarness(createAccounts({ ...config, seedDevelopmentPasswords: false }));
     try {
       expect(await production.client.user.count({ where: { passwordHash: { not: null } } })).toBe(0);
-      const on = await serve(config, production.client);
+      const on = await serve(config, production);
       expect(errorCodes(await on(SIGN_IN, { email: 'user1@example.com', password: DEVELOPMENT_PASSWORD }))).toEqual(['UNAUTHENTICATED']);
     } finally {
       await production.close();
@@ -130,7 +130,7 @@ describe('refreshSession', () => {
 
   it('revokes the whole session when a used refresh token comes back: the newest token stops working too', async () => {
     const logger = recordingLogger();
-    const watched = await serve({ ...config, logger }, harness.client);
+    const watched = await serve({ ...config, logger }, harness);
     const first = await signIn('user8@example.com');
     const second = (await watched(REFRESH, { token: first.refreshToken })).data?.refreshSession;
 
@@ -173,7 +173,7 @@ describe('refreshSession', () => {
 
   it('refuses an expired refresh token without revoking the session', async () => {
     let now = new Date();
-    const clocked = await serve({ ...config, now: () => now }, harness.client);
+    const clocked = await serve({ ...config, now: () => now }, harness);
     const { refreshToken } = await signIn('user10@example.com', DEVELOPMENT_PASSWORD, '10.0.0.1', clocked);
     now = new Date(now.getTime() + config.refreshTokenTtlSeconds * 1000 + 1000);
     const result = await clocked(REFRESH, { token: refreshToken });
@@ -185,7 +185,7 @@ describe('refreshSession', () => {
   it('ends a session at its maximum age however often it is refreshed: its last token expires with it, and a refresh after is refused without a revocation', async () => {
     const start = new Date();
     let now = start;
-    const clocked = await serve({ ...config, sessionMaxAgeSeconds: 3_600, now: () => now }, harness.client);
+    const clocked = await serve({ ...config, sessionMaxAgeSeconds: 3_600, now: () => now }, harness);
     const { refreshToken } = await signIn('user41@example.com', DEVELOPMENT_PASSWORD, '10.0.0.1', clocked);
     const sessionEnd = start.getTime() + 3_600_000;
     expect((await harness.client.refreshToken.findUniqueOrThrow({ where: { tokenHash: sha256(refreshToken) } })).expiresAt.getTime()).toBe(sessionEnd);
@@ -323,7 +323,7 @@ describe('throttle on failed sign-ins', () => {
   /** A fresh throttle (a fresh config) on the shared database. */
   async function throttled(limits = DEFAULT_THROTTLE_LIMITS) {
     const fresh = await testAccountsConfig({ throttleLimits: limits });
-    return serve(fresh, harness.client);
+    return serve(fresh, harness);
   }
 
   it('refuses the 6th attempt for an email with RATE_LIMITED, even with the right password, without checking it', async () => {

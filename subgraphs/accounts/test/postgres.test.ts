@@ -39,7 +39,7 @@ describe.skipIf(!postgresAdminUrl)('accounts on PostgreSQL', () => {
     }
     database = await openDatabase({ service: 'accounts', kind: 'postgres', url: provisioned.appUrl('accounts'), pool: { max: 8 } });
     client = createAccounts(config).createClient(database.adapter);
-    query = await serve(config, client);
+    query = await serve(config, { client, database });
   });
 
   afterAll(async () => {

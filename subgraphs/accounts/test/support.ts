@@ -1,6 +1,7 @@
 import { buildSubgraphApolloServer, createLogger, viewer, type Logger, type Viewer } from '@commerce/service-kit';
 import { execute, subgraphHarness, type Result, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import type { Database } from '@commerce/db';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
 import { createAccounts, testAccountsConfig, type AccountsConfig } from '../src/server.ts';
 
@@ -20,14 +21,14 @@ export type Query = <Data = Record<string, any>>(query: string, variables?: Reco
  * accounts built from `config`, queried in-process against `client`'s database. Several configs can
  * share one database: each has its own keys and throttle, like separately started replicas.
  */
-export async function serve(config: AccountsConfig, client: PrismaClient): Promise<Query> {
+export async function serve(config: AccountsConfig, { client, database }: { client: PrismaClient; database: Database }): Promise<Query> {
   const definition = createAccounts(config);
   const server = buildSubgraphApolloServer(definition, createLogger('accounts', 'silent'));
   await server.start();
   return (query, variables, caller = {}) =>
     execute(
       server,
-      definition.createContext(client, { viewer: caller.viewer ?? ANONYMOUS_CALLER, requestId: 'test', clientIp: caller.ip === undefined ? '127.0.0.1' : caller.ip }),
+      definition.createContext(client, { viewer: caller.viewer ?? ANONYMOUS_CALLER, requestId: 'test', clientIp: caller.ip === undefined ? '127.0.0.1' : caller.ip }, database.sql),
       query,
       variables,
     );
@@ -37,7 +38,7 @@ export async function serve(config: AccountsConfig, client: PrismaClient): Promi
 export async function accountsHarness(config?: AccountsConfig): Promise<{ harness: SubgraphHarness<PrismaClient>; config: AccountsConfig; query: Query }> {
   const resolved = config ?? (await testAccountsConfig());
   const harness = await subgraphHarness(createAccounts(resolved));
-  return { harness, config: resolved, query: await serve(resolved, harness.client) };
+  return { harness, config: resolved, query: await serve(resolved, harness) };
 }
 
 /** Verifies an access token the way the router does: against the published JWKS. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReceiver, SEED, seedUserEmail, type EventClient } from '@commerce/service-kit';
+import { createReceiver, SEED, seedUserEmail } from '@commerce/service-kit';
 import { ADMIN, ANONYMOUS_CALLER, asUser, errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
@@ -161,7 +161,7 @@ describe('restock', () => {
   });
 
   it('creates the row for a product the catalogue has and inventory has never stocked', async () => {
-    const receive = createReceiver(harness.client as unknown as EventClient, inventory.eventHandlers!);
+    const receive = createReceiver(harness.database.sql, inventory.eventHandlers!);
     const created = { productId: 5001, sku: 'SKU-5001', name: 'New Thing', priceCents: 100, revision: 1 };
     const event = { id: randomUUID(), source: 'products', type: 'ProductCreated', version: 1, aggregate: 'product:5001', sequence: 1, occurredAt: new Date().toISOString(), payload: created };
     expect(await receive(event, { attempt: 1, maxAttempts: 5 })).toEqual({ outcome: 'handled' });

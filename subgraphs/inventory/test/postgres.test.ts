@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '@commerce/db';
 import { postgresAdminUrl } from '@commerce/db/testing';
-import { createReceiver, type EventClient, type Receipt } from '@commerce/service-kit';
+import { createReceiver, type Receipt } from '@commerce/service-kit';
 import { ADMIN, errorCodes, postgresSubgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
@@ -24,12 +24,12 @@ describe.skipIf(!postgresAdminUrl)('inventory’s reservations on PostgreSQL', (
    * message may even be empty once through the driver), a serialization failure or a constraint
    * violation would each mean the locking scheme is wrong.
    */
-  const unexpectedRetries = () => retried.filter((error) => !/Unable to start a transaction in the given time/.test(error));
+  const unexpectedRetries = () => retried.filter((error) => !/timeout exceeded when trying to connect/.test(error));
 
   beforeAll(async () => {
     harness = await postgresSubgraphHarness(inventory, postgresAdminUrl!, { pool: 10, viewer: ADMIN });
     client = harness.client;
-    receive = createReceiver(client as unknown as EventClient, inventory.eventHandlers!);
+    receive = createReceiver(harness.database.sql, inventory.eventHandlers!);
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReceiver, type EventClient, type Receipt } from '@commerce/service-kit';
+import { createReceiver, type Receipt } from '@commerce/service-kit';
 import { ADMIN, errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
@@ -17,7 +17,7 @@ let receive: ReturnType<typeof createReceiver>;
 
 beforeAll(async () => {
   harness = await subgraphHarness(inventory, { viewer: ADMIN });
-  receive = createReceiver(harness.client as unknown as EventClient, inventory.eventHandlers!);
+  receive = createReceiver(harness.database.sql, inventory.eventHandlers!);
 });
 afterAll(() => harness?.close());
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
-import { databaseOptionsFromEnv, migrate, openDatabase, pendingMigrations, type Database } from '@commerce/db';
+import { databaseOptionsFromEnv, migrate, openDatabase, pendingMigrations, type Database, type SqlTransactionClient } from '@commerce/db';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { parse } from 'graphql';
 import { enforceAuthorization, type Owners } from './authorization.ts';
@@ -24,7 +24,6 @@ import {
   jetStreamTransport,
   startServiceEvents,
   subscriptionsOf,
-  type EventClient,
   type EventHandlers,
   type EventsOptions,
   type ServiceEvents,
@@ -47,8 +46,11 @@ export interface SubgraphDefinition<Client extends PrismaLikeClient, Context ext
   /** The resolvers generated types describe; checked against the SDL by codegen + tsc. */
   resolvers: object;
   createClient(adapter: SqlDriverAdapterFactory): Client;
-  /** A fresh context per request: the client, this request's loaders and the caller. */
-  createContext(client: Client, request: RequestInfo): Context;
+  /**
+   * A fresh context per request: the client, this request's loaders and the caller. `sql` is the
+   * database's raw client (`Database.sql`), for a write that is raw SQL in a transaction.
+   */
+  createContext(client: Client, request: RequestInfo, sql: SqlTransactionClient): Context;
   /** Who owns an object of each type guarded by `@ownerOrScope` (see authorization.ts). */
   owners?: Owners;
   /** Extra public GET routes served beside /graphql (e.g. accounts' JWKS). */
@@ -134,7 +136,7 @@ export async function startSubgraph<Client extends PrismaLikeClient, Context ext
   const events = options.events
     ? await startServiceEvents(
         definition.name,
-        client as unknown as EventClient,
+        options.database.sql,
         definition.eventHandlers ?? {},
         options.events,
         logger,
@@ -172,7 +174,7 @@ export async function startSubgraph<Client extends PrismaLikeClient, Context ext
       }
       return requestInfoFromHeaders(request.raw.headers, request.requestId);
     },
-    context: async (info) => definition.createContext(client, info),
+    context: async (info) => definition.createContext(client, info, options.database.sql),
     readiness: async () => {
       try {
         await options.database.withSession((session) => session.query('SELECT 1'));

@@ -135,7 +135,7 @@ async function harnessOn<Client extends PrismaLikeClient, Context extends Subgra
   return {
     client,
     database,
-    query: (query, variables, as = defaultViewer) => execute(server, definition.createContext(client, testRequest(as)), query, variables),
+    query: (query, variables, as = defaultViewer) => execute(server, definition.createContext(client, testRequest(as), database.sql), query, variables),
     async countStatements(run) {
       const sql: string[] = [];
       const stop = database.onStatement((statement) => sql.push(statement));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReceiver, seedProductPriceCents, SEED, type EventClient } from '@commerce/service-kit';
+import { createReceiver, seedProductPriceCents, SEED } from '@commerce/service-kit';
 import { ADMIN, ANONYMOUS_CALLER, asUser, errorCodes, subgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
@@ -17,7 +17,7 @@ let receive: ReturnType<typeof createReceiver>;
 
 beforeAll(async () => {
   harness = await subgraphHarness(orders);
-  receive = createReceiver(harness.client as unknown as EventClient, orders.eventHandlers!);
+  receive = createReceiver(harness.database.sql, orders.eventHandlers!);
 });
 afterAll(() => harness?.close());
 

@@ -1,7 +1,7 @@
 import type { Database } from '@commerce/db';
 import { postgresAdminUrl } from '@commerce/db/testing';
 import { randomUUID } from 'node:crypto';
-import { createReceiver, seedProductPriceCents, type EventClient } from '@commerce/service-kit';
+import { createReceiver, seedProductPriceCents } from '@commerce/service-kit';
 import { asUser, errorCodes, postgresSubgraphHarness, type SubgraphHarness } from '@commerce/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.ts';
@@ -65,7 +65,7 @@ describe.skipIf(!postgresAdminUrl)('orders on PostgreSQL', () => {
   it('publishes one OrderStatusChanged for 10 concurrent StockReserved answers about one order (the conditional update decides)', async () => {
     const placed = await place(93, 'pg-settle', [{ productId: '6', quantity: 1 }]);
     const orderId = Number(placed.data?.placeOrder.order.id);
-    const receive = createReceiver(client as unknown as EventClient, orders.eventHandlers!);
+    const receive = createReceiver(harness.database.sql, orders.eventHandlers!);
     // Ten deliveries under ten event ids (a publisher that published twice): the inbox cannot tell them apart.
     const receipts = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>

@@ -133,7 +133,7 @@ function isTransientDatabaseError(error: unknown): boolean {
     const metaCode = (current as { meta?: { code?: unknown } }).meta?.code;
     if (typeof metaCode === 'string' && TRANSIENT_SQLSTATE.test(metaCode)) return true;
     const message = (current as { message?: unknown }).message;
-    if (typeof message === 'string' && /Transaction already closed|Unable to start a transaction|canceling statement due to (lock|statement) timeout|deadlock detected|could not serialize|Connection terminated|ECONNREFUSED|timed out fetching a new connection/i.test(message)) return true;
+    if (typeof message === 'string' && /Transaction already closed|Unable to start a transaction|canceling statement due to (lock|statement) timeout|deadlock detected|could not serialize|Connection terminated|ECONNREFUSED|timed out fetching a new connection|timeout exceeded when trying to connect/i.test(message)) return true;
     current = cause;
   }
   return false;

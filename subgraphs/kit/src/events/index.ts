@@ -7,6 +7,7 @@ export { createReceiver, INBOX_RETAIN_MS, listParked, PoisonEvent, pruneInbox, r
 export type { EventHandler, EventHandlers, ParkedEvent, Receipt } from './inbox.ts';
 export { claimDeliveries, expandEvents, OUTBOX_RETAIN_MS, outboxBacklog, publishEvent } from './outbox.ts';
 export type { EventClient, OutboxBacklog, PublishedEvent, SqlClient } from './outbox.ts';
+export type { SqlTransactionClient } from '@commerce/db';
 export { startRelay } from './relay.ts';
 export type { Relay, RelayOptions } from './relay.ts';
 export { eventMetrics, INTERNAL_PATHS, startServiceEvents } from './runtime.ts';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { SqlClient, SqlTransactionClient } from '@commerce/db';
 import type { PeriodicTask } from '../periodic.ts';
 import { contractOf, latestVersion, type EventPayload, type EventSource, type EventType } from './catalog.ts';
 import type { EventEnvelope } from './envelope.ts';
@@ -10,15 +11,14 @@ import type { EventEnvelope } from './envelope.ts';
  * once, in order per aggregate, to each destination. Everything here is plain SQL through the
  * service's own Prisma client (its adapter serialises transactions, which embedded PGlite needs).
  */
-export interface SqlClient {
-  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
-  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
-}
+/** Raw SQL on the service's own database: the platform's client (`Database.sql`) or a Prisma client. */
+export type { SqlClient };
 
-/** A service's Prisma client, as far as events need it. */
-export interface EventClient extends SqlClient {
-  $transaction<R>(fn: (tx: SqlClient) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R>;
-}
+/**
+ * What the event backbone runs on: raw SQL and transactions. In a service it is the platform's
+ * `Database.sql`, not the Prisma client, whose interactive transactions cost far more per event.
+ */
+export type EventClient = SqlTransactionClient;
 
 export interface PublishedEvent<Source extends EventSource, Type extends EventType<Source>> {
   source: Source;

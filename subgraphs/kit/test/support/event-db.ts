@@ -2,9 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import type { EventClient, SqlClient } from '../../src/events/index.ts';
+import { pgliteSqlClient, postgresSqlClient } from '@commerce/db';
+import type { EventClient } from '../../src/events/index.ts';
 import { isAlive } from '@commerce/db/testing';
 
 const fixture = () => readFile(new URL('../fixtures/events.sql', import.meta.url), 'utf8');
@@ -16,32 +17,15 @@ export interface EventDatabase {
 }
 
 /**
- * A real (in-memory PGlite) database with the event backbone's tables, seen through the same
- * raw-SQL surface a service's Prisma client offers the kit. The kit's event code is tested against
- * it without any service's generated client.
+ * A real (in-memory PGlite) database with the event backbone's tables, seen through the platform's
+ * raw client (what `Database.sql` gives a service). The kit's event code is tested against it
+ * without any service's generated client.
  */
 export async function eventDatabase(extraSql = ''): Promise<EventDatabase & { pglite: PGlite }> {
   const pglite = await PGlite.create({ loadDataDir: await template() });
   if (extraSql) await pglite.exec(extraSql);
-  const over = (db: PGlite | Transaction): SqlClient => ({
-    async $queryRawUnsafe<T>(query: string, ...values: unknown[]) {
-      return (await db.query(query, values)).rows as T;
-    },
-    async $executeRawUnsafe(query: string, ...values: unknown[]) {
-      return (await db.query(query, values)).affectedRows ?? 0;
-    },
-  });
-  const base = over(pglite);
-  // PGlite is one connection: transactions run one at a time, as the Prisma adapter makes them.
-  let queue: Promise<unknown> = Promise.resolve();
-  const client: EventClient = {
-    ...base,
-    $transaction<R>(fn: (tx: SqlClient) => Promise<R>): Promise<R> {
-      const run = queue.then(() => pglite.transaction((tx) => fn(over(tx))));
-      queue = run.catch(() => {});
-      return run;
-    },
-  };
+  // The platform's own raw client, as a service's events run on it (Database.sql).
+  const client: EventClient = pgliteSqlClient(pglite, new Set());
   return { client, kind: 'pglite', pglite, close: () => pglite.close() };
 }
 
@@ -78,28 +62,11 @@ function template(): Promise<Blob> {
   return cached;
 }
 
-// bigint columns come back as JavaScript bigints, as Prisma returns them.
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === 20 ? (value: string) => BigInt(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-};
-
-function overPg(db: pg.Pool | pg.PoolClient): SqlClient {
-  return {
-    async $queryRawUnsafe<T>(query: string, ...values: unknown[]) {
-      return (await db.query({ text: query, values, types })).rows as T;
-    },
-    async $executeRawUnsafe(query: string, ...values: unknown[]) {
-      return (await db.query({ text: query, values, types })).rowCount ?? 0;
-    },
-  };
-}
-
 /**
  * A throwaway database on a real PostgreSQL server (`adminUrl`: a superuser on the maintenance
  * database) with the event tables, and as many independent clients on it as a test wants: each
- * one a pg Pool behind the same surface, whose `$transaction` runs on one pooled connection
- * (BEGIN … COMMIT), as Prisma's pg adapter does. `close` drops the database.
+ * one a pg Pool behind the platform's raw client (`Database.sql` on PostgreSQL). `close` drops
+ * the database.
  */
 export async function postgresEventDatabase(adminUrl: string, extraSql = '') {
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -121,23 +88,7 @@ export async function postgresEventDatabase(adminUrl: string, extraSql = '') {
     // An idle client whose connection is cut (a test that drops the database) must not crash the run.
     pool.on('error', () => {});
     pools.push(pool);
-    const client: EventClient = {
-      ...overPg(pool),
-      async $transaction<R>(fn: (tx: SqlClient) => Promise<R>): Promise<R> {
-        const connection = await pool.connect();
-        try {
-          await connection.query('BEGIN');
-          const result = await fn(overPg(connection));
-          await connection.query('COMMIT');
-          return result;
-        } catch (error) {
-          await connection.query('ROLLBACK').catch(() => {});
-          throw error;
-        } finally {
-          connection.release();
-        }
-      },
-    };
+    const client: EventClient = postgresSqlClient(pool, new Set());
     return {
       client,
       pool,
