@@ -1,7 +1,8 @@
 // npm run events -- <command>: the event backbone of running services, through their signed
 // internal routes (never their databases).
 //   status [<service> …]                 per service: deliveries pending per destination, the oldest
-//                                         pending event's age, parked events
+//                                         pending event's age, parked events; on JetStream, how far
+//                                         each subscriber's consumers are behind, per source
 //   parked <service>                      the events a service set aside, with the reasons
 //   replay <service> [--id <eventId> …]   hands parked events back to the service (all, or these)
 //   backfill <publisher>                  the publisher publishes snapshot events of all it owns
@@ -10,11 +11,12 @@
 // URLs: SUBGRAPH_<NAME>_URL, else supergraph.yaml. Secrets: <NAME>_EVENTS_SECRET, else (outside
 // production) <DATA_DIR or .data>/development-secrets.json, which `npm start` writes.
 import { parseArgs } from 'node:util';
-import { EVENT_CATALOG, INTERNAL_PATHS, type OutboxBacklog, type ParkedEvent } from '@commerce/service-kit';
+import { EVENT_CATALOG, INTERNAL_PATHS, type ConsumerLag, type OutboxBacklog, type ParkedEvent } from '@commerce/service-kit';
 import { callInternal, eventServices, resolveTargets, ServiceError, type ServiceTarget } from './consistency/internal.ts';
 
 const USAGE = `usage: npm run events -- <command> [--json]
   status [<service> …]                  pending deliveries per destination, oldest pending age, parked count
+                                        (JetStream: each subscriber's events not yet handled, per source)
   parked <service>                      parked events with their reasons
   replay <service> [--id <eventId> …]   replay parked events (all of them, or those named)
   backfill <publisher>                  ask a publisher to publish snapshot events of everything it owns`;
@@ -64,8 +66,23 @@ function fail(error: unknown): never {
 
 interface EventsAnswer {
   service: string;
+  transport: 'http' | 'jetstream';
+  subscribes: boolean;
   backlog: OutboxBacklog;
   parked: { count: number; events: ParkedEvent[] };
+  /** JetStream subscribers: per source stream; absent when NATS did not answer the service in time. */
+  consumerLag?: Record<string, ConsumerLag>;
+}
+
+/** A JetStream subscriber's consumers that are behind: "products 3 (+1 being handled)", "none", or why it is not known. */
+function behind(answer: EventsAnswer): string {
+  if (answer.transport !== 'jetstream' || !answer.subscribes) return '';
+  if (!answer.consumerLag) return 'unknown (NATS did not answer)';
+  const sources = Object.entries(answer.consumerLag)
+    .filter(([, lag]) => lag.pending > 0 || lag.unacknowledged > 0)
+    .sort(([x], [y]) => x.localeCompare(y));
+  if (sources.length === 0) return 'none';
+  return sources.map(([source, lag]) => `${source} ${lag.pending}${lag.unacknowledged > 0 ? ` (+${lag.unacknowledged} being handled)` : ''}`).join(', ');
 }
 
 const NOT_ASKED: Record<ServiceError['reason'], string> = {
@@ -103,11 +120,17 @@ async function status(): Promise<number> {
     }),
   );
   if (json) {
-    const report = answers.map((a) => ('answer' in a ? { service: a.name, backlog: a.answer.backlog, parked: a.answer.parked.count } : { service: a.name, error: a.error }));
+    const report = answers.map((a) =>
+      'answer' in a
+        ? { service: a.name, backlog: a.answer.backlog, parked: a.answer.parked.count, ...(a.answer.consumerLag ? { consumerLag: a.answer.consumerLag } : {}) }
+        : { service: a.name, error: a.error },
+    );
     console.log(JSON.stringify(report, null, 2));
   } else {
+    // The JetStream column only when a service answered that it runs on JetStream.
+    const jetStream = answers.some((a) => 'answer' in a && a.answer.transport === 'jetstream');
     const rows = answers.map((a) => {
-      if (!('answer' in a)) return [a.name, NOT_ASKED[a.reason], '', ''];
+      if (!('answer' in a)) return [a.name, NOT_ASKED[a.reason], '', '', ...(jetStream ? [''] : [])];
       const { backlog, parked } = a.answer;
       const publishes = a.name in EVENT_CATALOG;
       const pending = Object.entries(backlog.pending)
@@ -116,9 +139,9 @@ async function status(): Promise<number> {
       if (backlog.unexpanded > 0) pending.push(`not yet routed ${backlog.unexpanded}`);
       const waiting = pending.length > 0 ? pending.join(', ') : publishes ? 'none' : '(publishes nothing)';
       const oldest = !publishes ? '' : backlog.oldestPendingSeconds > 0 ? age(backlog.oldestPendingSeconds) : '-';
-      return [a.name, waiting, oldest, String(parked.count)];
+      return [a.name, waiting, oldest, String(parked.count), ...(jetStream ? [behind(a.answer)] : [])];
     });
-    const header = ['service', 'pending deliveries', 'oldest pending', 'parked'];
+    const header = ['service', 'pending deliveries', 'oldest pending', 'parked', ...(jetStream ? ['not yet handled (JetStream)'] : [])];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
     for (const a of answers) if ('error' in a) console.error(a.error);

@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { httpTransport, PoisonEvent, publishEvent, signatureHeaders, type EventClient } from '@commerce/service-kit';
+import { createLogger, httpTransport, jetStreamTransport, PoisonEvent, publishEvent, signatureHeaders, type EventClient } from '@commerce/service-kit';
+import { deleteStreams, natsUrl, testStreamPrefix } from '@commerce/service-kit/testing/nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventDatabase, type EventDatabase } from '../../subgraphs/kit/test/support/event-db.ts';
 import { startEventService } from '../../subgraphs/kit/test/support/event-service.ts';
@@ -217,5 +218,78 @@ describe('npm run events', () => {
       [2, '--id is an option of replay only'],
     ]);
     for (const run of runs) expect(run.err).toContain('usage: npm run events -- <command>');
+  });
+});
+
+/**
+ * On JetStream a subscriber's backlog is in the broker, not in any outbox: status shows, per
+ * source stream, how many events each subscriber's consumer has not yet been given and how many
+ * it is handling. Inventory here fails its first event (to be delivered again) until released,
+ * and takes one at a time, so the rest of products' wait. (A handler that just waited would hold
+ * PGlite's one connection, and the status query with it.)
+ */
+describe.skipIf(!natsUrl)(`npm run events on JetStream${natsUrl ? '' : ' (skipped: set TEST_NATS_URL)'}`, () => {
+  const prefix = testStreamPrefix();
+  const secrets = { products: 'p'.repeat(32), inventory: 'i'.repeat(32) };
+  let released = false;
+  const release = () => (released = true);
+  let publisherDb: EventDatabase;
+  let subscriberDb: EventDatabase;
+  let publisher: Awaited<ReturnType<typeof startEventService>>;
+  let subscriber: Awaited<ReturnType<typeof startEventService>>;
+  const on = (service: string) => jetStreamTransport({ url: natsUrl!, service, logger: createLogger(service, 'silent'), maxAttempts: 1_000, streamPrefix: prefix });
+
+  beforeAll(async () => {
+    [publisherDb, subscriberDb] = await Promise.all([eventDatabase(), eventDatabase()]);
+    publisher = await startEventService('products', publisherDb.client, { secret: secrets.products, transport: await on('products'), relay: { pollMs: 20 } });
+    subscriber = await startEventService('inventory', subscriberDb.client, {
+      secret: secrets.inventory,
+      transport: await on('inventory'),
+      maxAttempts: 1_000,
+      handlers: {
+        'products.ProductCreated': async () => {
+          if (!released) throw new Error('inventory is not ready for it yet');
+        },
+      },
+    });
+    await publishAll(publisherDb.client, [1, 2, 3], 'ProductCreated');
+  });
+  afterAll(async () => {
+    release();
+    await subscriber?.close();
+    await publisher?.close();
+    await publisherDb?.close();
+    await subscriberDb?.close();
+    await deleteStreams(natsUrl!, prefix);
+  });
+
+  const env = () => environment({
+    SUBGRAPH_PRODUCTS_URL: publisher.url,
+    SUBGRAPH_INVENTORY_URL: subscriber.url,
+    PRODUCTS_EVENTS_SECRET: secrets.products,
+    INVENTORY_EVENTS_SECRET: secrets.inventory,
+  });
+  async function until(predicate: (out: string) => boolean, args: string[]): Promise<string> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const { out } = await events(args, env());
+      if (predicate(out) || Date.now() > deadline) return out;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  it("status: each subscriber's events not yet handled per source, until it has caught up", async () => {
+    const behind = await until((out) => /^inventory .* products 2 \(\+1 being handled\)$/m.test(out), ['status', 'inventory', 'products']);
+    const lines = behind.split('\n');
+    expect(lines[0]).toMatch(/^service +pending deliveries +oldest pending +parked +not yet handled \(JetStream\)$/);
+    expect(lines[1]).toMatch(/^inventory +none +- +0 +products 2 \(\+1 being handled\)$/);
+    // Products subscribes to nothing: its column stays empty; its relay has published everything.
+    expect(lines[2]).toMatch(/^products +none +- +0$/);
+    const json = JSON.parse((await events(['status', 'inventory', '--json'], env())).out) as { consumerLag?: unknown }[];
+    expect(json[0]!.consumerLag).toEqual({ products: { pending: 2, unacknowledged: 1 }, orders: { pending: 0, unacknowledged: 0 } });
+
+    release();
+    const caughtUp = await until((out) => /^inventory .* none$/m.test(out), ['status', 'inventory']);
+    expect(caughtUp.split('\n')[1]).toMatch(/^inventory +none +- +0 +none$/);
   });
 });

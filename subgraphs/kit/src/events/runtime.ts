@@ -137,8 +137,9 @@ export async function startServiceEvents(
         answer(response, requestId, async () => {
           if (request.method === 'GET') {
             await authorize(request, '');
-            const [backlog, parked] = await Promise.all([outboxBacklog(db), listParked(db)]);
-            return [200, { service, backlog, parked }];
+            const [backlog, parked, lag] = await Promise.all([outboxBacklog(db), listParked(db), consumerLag()]);
+            // consumerLag: JetStream only, for a subscriber, absent when NATS did not answer within a second.
+            return [200, { service, transport: options.transport.kind, subscribes: subscribed.length > 0, backlog, parked, ...(lag ? { consumerLag: lag } : {}) }];
           }
           if (request.method !== 'POST') throw methodNotAllowed();
           const body = await readBody(request, 1024 * 1024);
