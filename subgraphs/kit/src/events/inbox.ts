@@ -121,7 +121,7 @@ export function inboxPruning(retainMs = INBOX_RETAIN_MS, everyMs = 3600_000): Pe
 /**
  * Errors that come from the database's state, not from the event: no connection, a pool or
  * transaction wait that timed out, a lock or statement timeout, a deadlock or serialisation
- * failure (Prisma's codes, or PostgreSQL's SQLSTATE where Prisma passes it through).
+ * failure (PostgreSQL's SQLSTATE, as `pg` reports it; Prisma's codes where a Prisma client is used).
  */
 const TRANSIENT_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'P2034']);
 const TRANSIENT_SQLSTATE = /^(08\w{3}|40001|40P01|55P03|57014|57P0[1-3]|53300)$/;

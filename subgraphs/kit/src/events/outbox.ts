@@ -8,10 +8,10 @@ import type { EventEnvelope } from './envelope.ts';
  * The transactional outbox, in the service's own database (tables `outbox_events` and
  * `outbox_deliveries`, created by each service's events migration). A service writes its state
  * change and the events it implies in one transaction; a relay delivers them afterwards, at least
- * once, in order per aggregate, to each destination. Everything here is plain SQL through the
- * service's own Prisma client (its adapter serialises transactions, which embedded PGlite needs).
+ * once, in order per aggregate, to each destination. Everything here is plain SQL through a
+ * `SqlClient`: the platform's `Database.sql` in a service (a write in a Prisma transaction passes
+ * Prisma's `tx`, which has the same surface).
  */
-/** Raw SQL on the service's own database: the platform's client (`Database.sql`) or a Prisma client. */
 export type { SqlClient };
 
 /**
