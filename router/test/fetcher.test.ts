@@ -430,8 +430,10 @@ describe('subgraph fetcher under failure', () => {
     const fetcher = fetcherFor({ name: 'inventory', timeoutMs: 60_000 });
     const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
     const before = timers();
-    for (let i = 0; i < 5; i++) expect((await fetcher(subgraph.url, post(query))).status).toBe(200);
-    expect(timers()).toBe(before);
+    for (let i = 0; i < 20; i++) expect((await fetcher(subgraph.url, post(query))).status).toBe(200);
+    // At most as many as before: a timer of an earlier test may expire meanwhile (seen in CI), but
+    // one left behind per exchange would add 20.
+    expect(timers()).toBeLessThanOrEqual(before);
   });
 });
 
