@@ -4,7 +4,7 @@ export { checksumOf, migrate, MigrationError, pendingMigrations, readMigrations 
 export type { LocalMigration, MigrationReport } from './migrate.ts';
 export { databaseOptionsFromEnv } from './config.ts';
 export type { StatementListener } from './observe.ts';
-export { DEFAULT_TRANSACTION_TIMEOUT_MS, pgliteSqlClient, postgresSqlClient, TRANSACTION_CLOSED } from './raw-sql.ts';
+export { pgliteSqlClient, postgresSqlClient, TRANSACTION_CLOSED } from './raw-sql.ts';
 export type { SqlClient, SqlTransactionClient, SqlTransactionOptions } from './raw-sql.ts';
 export { deprovision, generatePassword, provision, serviceNames, urlFor } from './provision.ts';
 export type { ProvisionOptions, ProvisionResult, ServiceProvision } from './provision.ts';

@@ -12,9 +12,10 @@ export interface SqlClient {
 }
 
 export interface SqlTransactionOptions {
-  /** Accepted for Prisma's signature; the wait for a connection is the pool's connect timeout here. */
-  maxWait?: number;
-  /** After this many ms a transaction's further statements fail and it is rolled back (default 5 000, Prisma's). */
+  /**
+   * After this many ms a transaction's further statements fail and it is rolled back (default
+   * 5 000, Prisma's). The wait for a connection is not part of it: that is the pool's connect timeout.
+   */
   timeout?: number;
 }
 
@@ -23,7 +24,7 @@ export interface SqlTransactionClient extends SqlClient {
   $transaction<R>(fn: (tx: SqlClient) => Promise<R>, options?: SqlTransactionOptions): Promise<R>;
 }
 
-export const DEFAULT_TRANSACTION_TIMEOUT_MS = 5_000;
+const DEFAULT_TRANSACTION_TIMEOUT_MS = 5_000;
 
 /** The message of a statement sent after its transaction's timeout (the inbox retries on it, as on Prisma's). */
 export const TRANSACTION_CLOSED = 'Transaction already closed';
@@ -39,10 +40,12 @@ const pgliteOptions = { parsers: { [INT8]: (value: string) => BigInt(value) } };
 
 type Run = (query: string, values: unknown[]) => Promise<{ rows: unknown[]; count: number }>;
 
+const closed = () => new Error(`${TRANSACTION_CLOSED}: it ran longer than its timeout; rolled back`);
+
 /** Every statement is reported to the listeners first, as the Prisma adapter's are (observe.ts). */
 function over(run: Run, listeners: ReadonlySet<StatementListener>, deadline = Infinity): SqlClient {
   const send = (query: string, values: unknown[]) => {
-    if (Date.now() > deadline) return Promise.reject(new Error(`${TRANSACTION_CLOSED}: it ran longer than its timeout`));
+    if (Date.now() > deadline) return Promise.reject(closed());
     for (const listener of listeners) listener(query);
     return run(query, values);
   };
@@ -56,7 +59,13 @@ function over(run: Run, listeners: ReadonlySet<StatementListener>, deadline = In
   };
 }
 
-const deadlineOf = (options: SqlTransactionOptions | undefined) => Date.now() + (options?.timeout ?? DEFAULT_TRANSACTION_TIMEOUT_MS);
+/** Runs a transaction's body on `run` (its connection): past the timeout its statements fail, and so does the transaction. */
+async function within<R>(fn: (tx: SqlClient) => Promise<R>, run: Run, listeners: ReadonlySet<StatementListener>, options: SqlTransactionOptions | undefined): Promise<R> {
+  const deadline = Date.now() + (options?.timeout ?? DEFAULT_TRANSACTION_TIMEOUT_MS);
+  const result = await fn(over(run, listeners, deadline));
+  if (Date.now() > deadline) throw closed();
+  return result;
+}
 
 /**
  * Raw SQL through a PostgreSQL pool, without Prisma's client. A transaction is BEGIN … COMMIT on
@@ -77,10 +86,8 @@ export function postgresSqlClient(pool: pg.Pool, listeners: ReadonlySet<Statemen
       // A connection whose ROLLBACK failed is in an unknown state: the pool closes it instead of reusing it.
       let broken: Error | undefined;
       try {
-        const deadline = deadlineOf(options);
         await connection.query('BEGIN');
-        const result = await fn(over(runOn(connection), listeners, deadline));
-        if (Date.now() > deadline) throw new Error(`${TRANSACTION_CLOSED}: it ran longer than its timeout; rolled back`);
+        const result = await within(fn, runOn(connection), listeners, options);
         await connection.query('COMMIT');
         return result;
       } catch (error) {
@@ -104,12 +111,7 @@ export function pgliteSqlClient(pglite: PGlite, listeners: ReadonlySet<Statement
   return {
     ...over(runOn(pglite), listeners),
     $transaction(fn, options) {
-      return pglite.transaction(async (tx) => {
-        const deadline = deadlineOf(options);
-        const result = await fn(over(runOn(tx), listeners, deadline));
-        if (Date.now() > deadline) throw new Error(`${TRANSACTION_CLOSED}: it ran longer than its timeout; rolled back`);
-        return result;
-      });
+      return pglite.transaction((tx) => within(fn, runOn(tx), listeners, options));
     },
   };
 }

@@ -58,18 +58,18 @@ export function createReceiver(db: EventClient, handlers: EventHandlers) {
     try {
       const handled = await db.$transaction(
         async (tx) => {
-        const claimed = await tx.$executeRawUnsafe(
-          `INSERT INTO inbox_events (event_id, source, type) VALUES ($1::uuid, $2, $3) ON CONFLICT (event_id) DO NOTHING`,
-          event.id,
-          event.source,
-          event.type,
-        );
+          const claimed = await tx.$executeRawUnsafe(
+            `INSERT INTO inbox_events (event_id, source, type) VALUES ($1::uuid, $2, $3) ON CONFLICT (event_id) DO NOTHING`,
+            event.id,
+            event.source,
+            event.type,
+          );
           if (claimed === 0) return false;
           await handler(tx, event);
           return true;
         },
-        // A busy service may need a while for a connection; the handler itself must be quick.
-        { maxWait: 10_000, timeout: 15_000 },
+        // The wait for a connection is the pool's connect timeout (then retried); the handler itself must be quick.
+        { timeout: 15_000 },
       );
       return handled ? { outcome: 'handled' } : { outcome: 'duplicate' };
     } catch (error) {
