@@ -26,6 +26,8 @@ const routerEnv = z.object({
   SUBGRAPH_COALESCE_QUERIES: booleanFlag.default(false),
   /** One caller's same-tick queries to a subgraph sent as one request (merge.ts). */
   SUBGRAPH_MERGE_FETCHES: booleanFlag.default(true),
+  /** With merging: a fetch ending a branch of the plan waits for a sibling to the same subgraph (fetch-plan.ts). */
+  SUBGRAPH_MERGE_SIBLINGS: booleanFlag.default(true),
   /** Router processes sharing the port (node:cluster); `auto` = one per core. */
   ROUTER_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1),
   /** Comma-separated browser origins allowed to call the router; `*` for any. */
@@ -185,6 +187,7 @@ export function loadRouterEnv(argv: readonly string[] = process.argv.slice(2), s
     subgraphMaxSockets: env.SUBGRAPH_MAX_SOCKETS,
     coalesceSubgraphQueries: env.SUBGRAPH_COALESCE_QUERIES,
     mergeSubgraphFetches: env.SUBGRAPH_MERGE_FETCHES,
+    mergeSiblingFetches: env.SUBGRAPH_MERGE_SIBLINGS,
     workers: env.ROUTER_WORKERS === 'auto' ? availableParallelism() : env.ROUTER_WORKERS,
     corsOrigins,
     corsCredentials: env.CORS_CREDENTIALS,

@@ -55,6 +55,7 @@ async function serve(): Promise<void> {
       subgraphMaxSockets: env.subgraphMaxSockets,
       coalesceSubgraphQueries: env.coalesceSubgraphQueries,
       mergeSubgraphFetches: env.mergeSubgraphFetches,
+      mergeSiblingFetches: env.mergeSiblingFetches,
       resilience: env.resilience,
       logger,
       corsOrigins: env.corsOrigins,

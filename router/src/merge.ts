@@ -20,6 +20,7 @@ import {
 } from 'graphql';
 import type { EntityCache } from './entity-cache.ts';
 import type { SubgraphFetcher, SubgraphResponse } from './fetcher.ts';
+import { plannedOperation, type PlannedOperation } from './fetch-plan.ts';
 
 /**
  * The router's data source: how the gateway's fetches reach a subgraph. It does what
@@ -35,7 +36,10 @@ import type { SubgraphFetcher, SubgraphResponse } from './fetcher.ts';
  * answer is split back: each fetch gets exactly its own root fields, and the errors whose path
  * starts at one of them, re-pathed as if the fetch had gone alone. When the merged answer cannot be
  * split that way (not a 2xx, `data` null or missing a field, an error without such a path), every
- * fetch is sent again on its own, so a sibling never loses data to another's failure. Never merged:
+ * fetch is sent again on its own, so a sibling never loses data to another's failure. With
+ * `siblings` (SUBGRAPH_MERGE_SIBLINGS), a fetch that ends a branch of the plan waits for a fetch to
+ * the same subgraph on a parallel branch that may still come, and goes out with it (fetch-plan.ts).
+ * Never merged:
  * mutations (and subscriptions), operations with directives on the operation or a root field,
  * fetches of different callers (identity headers differ; the request id is one of them, so only
  * fetches of one client operation share a request), and fetches to other subgraphs.
@@ -56,6 +60,8 @@ export interface SubgraphDataSourceOptions {
   /** The identity headers of a fetch made for `context` (who calls, the request id). */
   identity: (context: Record<string, any> | undefined) => Record<string, string>;
   merge: boolean;
+  /** Whether a fetch ending a branch of the plan waits for a sibling to merge with (fetch-plan.ts); needs `merge`. */
+  siblings?: boolean;
   /** The supergraph's guarded fields (guardedFields()): fetches that could both be denied one are not merged. */
   guards?: GuardedFields;
   /** Called for every merged request that had to be re-sent fetch by fetch (for logs). */
@@ -80,6 +86,8 @@ interface Prepared {
 
 interface Entry {
   request: ProcessOptions['request'];
+  /** Which fetch of its operation's plan it is (-1: not known). */
+  index: number;
   prepared: Prepared;
   options: ProcessOptions;
   resolve: (response: GatewayGraphQLResponse) => void;
@@ -91,6 +99,10 @@ interface Batch {
   entries: Entry[];
   /** Guarded fields its fetches select that this caller may be denied. */
   risky: Set<string>;
+  /** The operation whose plan says whether to wait for a sibling (when `siblings` is on). */
+  operation: PlannedOperation | undefined;
+  waiting: boolean;
+  sent: boolean;
 }
 
 /**
@@ -353,19 +365,35 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
     headers['content-type'] = 'application/json';
     const identity = this.options.identity(isIncoming(options) ? options.context : undefined);
     Object.assign(headers, identity);
+    const operation = this.options.merge && this.options.siblings && isIncoming(options) ? plannedOperation(options.context) : undefined;
+    const index = operation ? operation.begin(this.name, request.query) : -1;
 
     const cache = this.options.cache;
+    let answer: Promise<GatewayGraphQLResponse>;
     if (cache && isIncoming(options) && !request.http) {
       const refresh = this.options.refreshes?.(options.context) ?? false;
       // Who calls, as the subgraph is told: what a guarded field answers depends on nothing else.
       const caller = JSON.stringify([identity[IDENTITY_HEADERS.userId] ?? null, identity[IDENTITY_HEADERS.scopes] ?? null]);
-      return cache.fetch(this.name, request, (part) => this.route(part, headers, identity, options), { caller, refresh });
+      answer = cache.fetch(this.name, request, (part) => this.route(part, headers, identity, options, operation, index), { caller, refresh });
+    } else {
+      answer = this.route(request, headers, identity, options, operation, index);
     }
-    return this.route(request, headers, identity, options);
+    if (operation) {
+      const end = () => operation.end(index);
+      answer.then(end, end);
+    }
+    return answer;
   }
 
-  /** A fetch on its way to the subgraph: merged with the caller's same-tick fetches, or alone. */
-  private route(request: ProcessOptions['request'], headers: Record<string, string>, identity: Record<string, string>, options: ProcessOptions): Promise<GatewayGraphQLResponse> {
+  /** A fetch on its way to the subgraph: merged with the caller's same-tick fetches (or a sibling's, see fetch-plan.ts), or alone. */
+  private route(
+    request: ProcessOptions['request'],
+    headers: Record<string, string>,
+    identity: Record<string, string>,
+    options: ProcessOptions,
+    operation: PlannedOperation | undefined,
+    index: number,
+  ): Promise<GatewayGraphQLResponse> {
     if (!this.options.merge || !isIncoming(options) || request.http) {
       return this.sendAlone(request, headers, options);
     }
@@ -376,17 +404,32 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
     let batch = this.batches.get(key);
     if (batch && risky.some((coordinate) => batch!.risky.has(coordinate))) return this.sendAlone(request, headers, options);
     if (!batch) {
-      const created: Batch = { headers, entries: [], risky: new Set() };
+      const created: Batch = { headers, entries: [], risky: new Set(), operation, waiting: false, sent: false };
       batch = created;
       this.batches.set(key, created);
-      setImmediate(() => {
-        this.batches.delete(key);
-        void this.flush(created);
-      });
+      setImmediate(() => this.release(key, created));
+    } else if (batch.waiting) {
+      // Likely the sibling it waits for: decide again once this turn's fetches are in.
+      batch.operation?.wake();
     }
     for (const coordinate of risky) batch.risky.add(coordinate);
     const entries = batch.entries;
-    return new Promise((resolve, reject) => entries.push({ request, prepared, options, resolve, reject }));
+    return new Promise((resolve, reject) => entries.push({ request, index, prepared, options, resolve, reject }));
+  }
+
+  /** Sends a batch, unless its operation's plan says a sibling fetch to this subgraph may still join it. */
+  private release(key: string, batch: Batch): void {
+    if (batch.sent) return;
+    const { operation } = batch;
+    if (operation?.shouldWait(batch.entries.map((entry) => entry.index))) {
+      batch.waiting = true;
+      operation.wait(batch.entries.length, () => this.release(key, batch));
+      return;
+    }
+    batch.sent = true;
+    batch.waiting = false;
+    if (this.batches.get(key) === batch) this.batches.delete(key);
+    void this.flush(batch);
   }
 
   /** The guarded fields a fetch selects that this caller could be denied. */

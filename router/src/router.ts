@@ -28,6 +28,7 @@ import { createAuthenticator, type AuthOptions } from './auth.ts';
 import { overrideVariable, signingSecretVariable } from './env.ts';
 import { createSubgraphFetcher, type SubgraphHealth } from './fetcher.ts';
 import { guardedFields, SubgraphDataSource } from './merge.ts';
+import { attachPlan } from './fetch-plan.ts';
 import { cachePolicy, createEntityCache, memoryStore, redisStore, type EntityCache } from './entity-cache.ts';
 import { cacheEventsRoute, consumeCacheEvents } from './cache-events.ts';
 import { createOperationGuard, DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.ts';
@@ -85,6 +86,8 @@ export interface RouterOptions {
   coalesceSubgraphQueries?: boolean;
   /** Send one caller's same-tick queries to a subgraph as one request (merge.ts; default on). */
   mergeSubgraphFetches?: boolean;
+  /** With merging, a fetch that ends a branch of the plan waits for a sibling to the same subgraph and goes with it (fetch-plan.ts; default on). */
+  mergeSiblingFetches?: boolean;
   resilience?: { retries?: number; breakerFailures?: number; breakerHalfOpenMs?: number };
   logger?: Logger;
   corsOrigins?: readonly string[] | '*';
@@ -139,6 +142,7 @@ export function createRouter(options: RouterOptions, redis: Redis | null = null)
   const endpoints = new Map(resolveEndpoints(options.supergraphSdl, options.overrides).map((e) => [e.name, e.url]));
   const fetchers = new Map<string, ReturnType<typeof createSubgraphFetcher>>();
   const merge = options.mergeSubgraphFetches ?? true;
+  const siblings = merge && (options.mergeSiblingFetches ?? true);
   const guards = merge || options.entityCache ? guardedFields(options.supergraphSdl) : undefined;
   const cache =
     options.entityCache && guards
@@ -159,6 +163,9 @@ export function createRouter(options: RouterOptions, redis: Redis | null = null)
     __exposeQueryPlanExperimental: false,
     // The answer shaped by a compiled walk of the operation, the gateway's own where anything is off (result-shaping.ts).
     commerceShapeResponse: shaper.shape,
+    // Each execution of a plan carries what the plan says about its fetches' order, so a fetch can
+    // wait for a sibling to the same subgraph (fetch-plan.ts).
+    ...(siblings ? { experimental_didResolveQueryPlan: ({ queryPlan, requestContext }) => attachPlan(requestContext.context, queryPlan) } : {}),
     buildService: ({ name, url }) => {
       const secret = options.signingSecrets.get(signingSecretVariable(name));
       if (!secret) throw new Error(`No signing secret for subgraph ${name}: set ${signingSecretVariable(name)}`);
@@ -184,6 +191,7 @@ export function createRouter(options: RouterOptions, redis: Redis | null = null)
         secret,
         identity: identityOf,
         merge,
+        siblings,
         ...(guards && merge ? { guards } : {}),
         ...(cache ? { cache, refreshes: (context: Record<string, any>) => (context as RouterContext).refresh === true } : {}),
         onUnmerged: (subgraph, fetches, reason) => logger.debug('merged subgraph request re-sent fetch by fetch', { subgraph, fetches, reason }),

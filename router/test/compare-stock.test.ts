@@ -17,6 +17,7 @@ import {
 } from '@commerce/service-kit/core';
 import { Kind, parse, print, visit, type DefinitionNode, type FragmentDefinitionNode, type GraphQLFormattedError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { overrideVariable } from '../src/env.ts';
 import { eventually } from './support/eventually.ts';
 import { startSupergraph, tokenFor, type Supergraph } from './support/supergraph.ts';
 
@@ -342,5 +343,75 @@ describe('our router answers exactly as stock @apollo/gateway', () => {
     const { shaped, fallbacks } = graph.router.shaping;
     expect(shaped).toBeGreaterThan(READS.length + INTEGRATION_QUERIES.length);
     expect(fallbacks).toBeGreaterThan(0);
+  });
+});
+
+/** Passes every request on to `target` unchanged, `delayMs` later (a slower subgraph). */
+async function delayingProxy(target: string, delayMs: number): Promise<RunningServer> {
+  return listen(
+    async (request, response) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const headers = Object.fromEntries(
+        Object.entries(request.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && !['host', 'connection', 'content-length'].includes(entry[0])),
+      );
+      const answer = await fetch(target, { method: request.method ?? 'POST', headers, body: Buffer.concat(chunks) });
+      response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+      response.end(Buffer.from(await answer.arrayBuffer()));
+    },
+    { host: '127.0.0.1', port: 0 },
+  );
+}
+
+describe('a fetch that ends a branch waits for a sibling to the same subgraph (fetch-plan.ts)', () => {
+  it('user-read, reviews answering 40 ms later than orders: the product names after each go out as one request (two without waiting, two on stock), named or anonymous, for the same answer', async () => {
+    const slowReviews = await delayingProxy(graph.subgraphUrl('reviews'), 40);
+    const overrides = new Map([[overrideVariable('reviews'), `${slowReviews.url}/graphql`]]);
+    const waiting = await graph.startRouter({ overrides });
+    const notWaiting = await graph.startRouter({ overrides, mergeSiblingFetches: false });
+    try {
+      const named = project.get('UserRead')!;
+      const anonymous = named.replace(/query UserRead/, 'query');
+      expect(anonymous).not.toBe(named);
+      for (const query of [named, anonymous]) {
+        const ours = await graph.measure(() => post(waiting.graphqlUrl, query, { id: '7' }));
+        const alone = await graph.measure(() => post(notWaiting.graphqlUrl, query, { id: '7' }));
+        const theirs = await graph.measure(() => post(`${stock.url}/graphql`, query, { id: '7' }));
+        expect([ours.requests.products, alone.requests.products, theirs.requests.products]).toEqual([1, 2, 2]);
+        expect(normalizeOurs(ours.result)).toEqual(normalizeStock(theirs.result));
+        expect(normalizeOurs(alone.result)).toEqual(normalizeStock(theirs.result));
+      }
+    } finally {
+      await Promise.all([waiting.stop(), notWaiting.stop(), slowReviews.close()]);
+    }
+  });
+
+  it('a sibling that is never sent (a customer with orders and no reviews) holds nothing back', async () => {
+    const user = await graph.client('accounts').user.create({ data: { email: `siblings-${Date.now()}@example.com`, name: 'Siblings' } });
+    await graph.client('orders').order.create({
+      data: { userId: user.id, status: 'PAID', items: { create: [{ productId: 3, quantity: 1, unitPriceCents: 100 }] } },
+    });
+    const variables = { id: String(user.id) };
+    const ours = await graph.measure(() => post(graph.router.graphqlUrl, project.get('UserRead')!, variables));
+    const theirs = await graph.measure(() => post(`${stock.url}/graphql`, project.get('UserRead')!, variables));
+    expect([ours.requests.products, theirs.requests.products]).toEqual([1, 1]);
+    expect(normalizeOurs(ours.result)).toEqual(normalizeStock(theirs.result));
+    expect(ours.result.body.data).toMatchObject({ user: { reviews: [], orders: [{ items: [{ product: { id: '3' } }] }] } });
+  });
+
+  it('a sibling’s branch that fails (reviews down) does not hold the other one back: the same data and errors as stock', async () => {
+    await graph.stop('reviews');
+    try {
+      const ours = await post(graph.router.graphqlUrl, project.get('UserRead')!, { id: '7' });
+      const theirs = await post(`${stock.url}/graphql`, project.get('UserRead')!, { id: '7' });
+      expect(ours.body.data).toEqual(theirs.body.data);
+      expect((ours.body.data as { user: { orders: unknown[] } }).user.orders.length).toBeGreaterThan(0);
+      expect(ours.body.errors?.map((e) => e.path ?? null)).toEqual(theirs.body.errors?.map((e) => e.path ?? null));
+      expect(ours.body.errors?.[0]).toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    } finally {
+      await graph.restart('reviews');
+    }
+    await eventually(() => post(graph.router.graphqlUrl, '{ product(id: "1") { reviewCount } }'), (answer) => !answer.body.errors);
   });
 });
