@@ -128,10 +128,13 @@ export class PlannedOperation {
     this.active++;
     const candidates = (this.plan.byText.get(textKey(service, operation)) ?? []).filter((i) => this.states[i] === 'pending');
     if (candidates.length === 0) return -1;
-    // Two fetches with the same text (an anonymous operation's twin leaves): the one whose
-    // predecessors have all answered is the one the gateway can be sending now.
-    const settled = this.settledPredecessors();
-    const index = candidates.find((i) => settled[i]) ?? candidates[0]!;
+    let index = candidates[0]!;
+    if (candidates.length > 1) {
+      // Two fetches with the same text (an anonymous operation's twin leaves): the one whose
+      // predecessors have all answered is the one the gateway can be sending now.
+      const settled = this.settledPredecessors();
+      index = candidates.find((i) => settled[i]) ?? index;
+    }
     this.states[index] = 'issued';
     return index;
   }
