@@ -85,14 +85,18 @@ export function planFetches(plan: QueryPlan): PlanFetches | null {
   };
   const fetches: PlannedFetch[] = found.map(({ service, operation }) => ({ service, operation, before: [], leaf: true, alongside: [] }));
   for (let i = 0; i < found.length; i++) {
-    for (let j = 0; j < found.length; j++) {
-      if (i === j) continue;
+    for (let j = i + 1; j < found.length; j++) {
+      const [a, b] = [fetches[i]!, fetches[j]!];
       const how = relation(found[i]!.path, found[j]!.path);
       if (how === 'before') {
-        fetches[j]!.before.push(i);
-        fetches[i]!.leaf = false;
-      } else if (how === 'alongside' && found[i]!.service === found[j]!.service) {
-        fetches[i]!.alongside.push(j);
+        b.before.push(i);
+        a.leaf = false;
+      } else if (how === 'after') {
+        a.before.push(j);
+        b.leaf = false;
+      } else if (how === 'alongside' && a.service === b.service) {
+        a.alongside.push(j);
+        b.alongside.push(i);
       }
     }
   }
@@ -143,7 +147,7 @@ export class PlannedOperation {
   end(index: number): void {
     this.active--;
     if (index >= 0) this.states[index] = 'answered';
-    this.scheduleCheck();
+    this.wake();
   }
 
   /**
@@ -165,13 +169,22 @@ export class PlannedOperation {
       this.waiting -= size;
       retry();
     });
-    // Nothing else in flight to wake it: decide again now rather than never.
-    if (this.active - this.waiting <= 0) this.scheduleCheck();
   }
 
-  /** A fetch joined a waiting batch (likely the sibling it waits for): decide again next turn. */
+  /**
+   * Decides again for every waiting batch, next turn: after an answer (the gateway goes on with the
+   * plan in microtasks, so by then whatever that answer lets it send has been sent), or when a fetch
+   * joins a waiting batch (likely the sibling it waits for).
+   */
   wake(): void {
-    this.scheduleCheck();
+    if (this.checkScheduled || this.retries.length === 0) return;
+    this.checkScheduled = true;
+    setImmediate(() => {
+      this.checkScheduled = false;
+      const retries = this.retries;
+      this.retries = [];
+      for (const retry of retries) retry();
+    });
   }
 
   /**
@@ -185,21 +198,6 @@ export class PlannedOperation {
       settled[i] = fetch.before.every((p) => this.states[p] === 'answered' || (this.states[p] === 'pending' && settled[p]));
     });
     return settled;
-  }
-
-  /**
-   * After an answer, the gateway goes on with the plan in microtasks (merging the data, issuing the
-   * next fetches): by the next turn, whatever that answer lets it send has been sent.
-   */
-  private scheduleCheck(): void {
-    if (this.checkScheduled || this.retries.length === 0) return;
-    this.checkScheduled = true;
-    setImmediate(() => {
-      this.checkScheduled = false;
-      const retries = this.retries;
-      this.retries = [];
-      for (const retry of retries) retry();
-    });
   }
 }
 

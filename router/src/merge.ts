@@ -102,7 +102,6 @@ interface Batch {
   /** The operation whose plan says whether to wait for a sibling (when `siblings` is on). */
   operation: PlannedOperation | undefined;
   waiting: boolean;
-  sent: boolean;
 }
 
 /**
@@ -404,7 +403,7 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
     let batch = this.batches.get(key);
     if (batch && risky.some((coordinate) => batch!.risky.has(coordinate))) return this.sendAlone(request, headers, options);
     if (!batch) {
-      const created: Batch = { headers, entries: [], risky: new Set(), operation, waiting: false, sent: false };
+      const created: Batch = { headers, entries: [], risky: new Set(), operation, waiting: false };
       batch = created;
       this.batches.set(key, created);
       setImmediate(() => this.release(key, created));
@@ -419,15 +418,12 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
 
   /** Sends a batch, unless its operation's plan says a sibling fetch to this subgraph may still join it. */
   private release(key: string, batch: Batch): void {
-    if (batch.sent) return;
     const { operation } = batch;
     if (operation?.shouldWait(batch.entries.map((entry) => entry.index))) {
       batch.waiting = true;
       operation.wait(batch.entries.length, () => this.release(key, batch));
       return;
     }
-    batch.sent = true;
-    batch.waiting = false;
     if (this.batches.get(key) === batch) this.batches.delete(key);
     void this.flush(batch);
   }
