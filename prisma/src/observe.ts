@@ -1,7 +1,7 @@
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
 
-/** Called with the SQL text of every statement a service's Prisma client sends. */
-export type StatementListener = (sql: string) => void;
+/** Called with the SQL text and the bound values of every statement a service sends (Prisma's client or `Database.sql`). */
+export type StatementListener = (sql: string, values: readonly unknown[]) => void;
 
 /**
  * Wraps a driver adapter factory so every statement the Prisma client sends (queries, writes,
@@ -12,7 +12,7 @@ export type StatementListener = (sql: string) => void;
  */
 export function observeAdapter(factory: SqlDriverAdapterFactory, listeners: ReadonlySet<StatementListener>): SqlDriverAdapterFactory {
   const report = (query: SqlQuery) => {
-    for (const listener of listeners) listener(query.sql);
+    for (const listener of listeners) listener(query.sql, query.args);
   };
   const observeQueryable = <T extends SqlDriverAdapter | Transaction>(target: T): T =>
     new Proxy(target, {

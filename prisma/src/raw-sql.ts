@@ -46,7 +46,7 @@ const closed = () => new Error(`${TRANSACTION_CLOSED}: it ran longer than its ti
 function over(run: Run, listeners: ReadonlySet<StatementListener>, deadline = Infinity): SqlClient {
   const send = (query: string, values: unknown[]) => {
     if (Date.now() > deadline) return Promise.reject(closed());
-    for (const listener of listeners) listener(query);
+    for (const listener of listeners) listener(query, values);
     return run(query, values);
   };
   return {

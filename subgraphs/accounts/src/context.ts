@@ -1,4 +1,4 @@
-import type { RequestInfo, Viewer } from '@commerce/service-kit';
+import type { RequestInfo, SqlClient, Viewer } from '@commerce/service-kit';
 import type { AccountsConfig } from './auth/config.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
@@ -18,6 +18,6 @@ export interface Context {
 }
 
 /** One per request: loaders cache and batch within a request only, never across users. */
-export function createContext(db: PrismaClient, request: RequestInfo, auth: AccountsConfig): Context {
-  return { db, loaders: createLoaders(db), viewer: request.viewer, clientIp: request.clientIp, auth };
+export function createContext(db: PrismaClient, request: RequestInfo, sql: SqlClient, auth: AccountsConfig): Context {
+  return { db, loaders: createLoaders(sql), viewer: request.viewer, clientIp: request.clientIp, auth };
 }

@@ -1,15 +1,18 @@
-import { byKeys, createLoader } from '@commerce/service-kit';
-import type { PrismaClient, User } from './generated/prisma/client.ts';
+import { createRowByKeyLoader, runSql, type RowsByKeyQuery, type SqlClient } from '@commerce/service-kit';
+import type { User } from './generated/prisma/client.ts';
+
+/** Every User field, so the raw rows have the Prisma model's shape. */
+const USERS: Omit<RowsByKeyQuery<User>, 'keyColumn' | 'keyType'> = {
+  table: 'users',
+  columns: { id: 'id', email: 'email', name: 'name', createdAt: 'created_at', role: 'role', passwordHash: 'password_hash' },
+};
 
 /** One SQL statement per batch; results in key order; null for keys that match nothing. */
-export function createLoaders(db: PrismaClient) {
+export function createLoaders(sql: SqlClient) {
+  const run = runSql(sql);
   return {
-    userById: createLoader<number, User | null>(async (ids) =>
-      byKeys(ids, await db.user.findMany({ where: { id: { in: [...ids] } } }), (user) => user.id),
-    ),
-    userByEmail: createLoader<string, User | null>(async (emails) =>
-      byKeys(emails, await db.user.findMany({ where: { email: { in: [...emails] } } }), (user) => user.email),
-    ),
+    userById: createRowByKeyLoader<number, User>(run, { ...USERS, keyColumn: 'id', keyType: 'int' }, (user) => user.id),
+    userByEmail: createRowByKeyLoader<string, User>(run, { ...USERS, keyColumn: 'email', keyType: 'text' }, (user) => user.email),
   };
 }
 

@@ -31,7 +31,7 @@ export function createAccounts(config: AccountsConfig): SubgraphDefinition<Prism
     ...base,
     schema: new URL('../schema.graphql', import.meta.url),
     resolvers,
-    createContext: (db, request) => createContext(db, request, config),
+    createContext: (db, request, sql) => createContext(db, request, sql, config),
     // `@ownerOrScope` on User.email: a user owns their own row.
     owners: { User: (user: User) => user.id },
     routes: { [JWKS_PATH]: jwksRoute(config.publicJwks) },

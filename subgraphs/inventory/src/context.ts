@@ -13,5 +13,5 @@ export interface Context {
 
 /** One per request: loaders cache and batch within a request only, never across users. */
 export function createContext(db: PrismaClient, request: RequestInfo, sql: SqlTransactionClient): Context {
-  return { db, sql, loaders: createLoaders(db), viewer: request.viewer };
+  return { db, sql, loaders: createLoaders(sql), viewer: request.viewer };
 }

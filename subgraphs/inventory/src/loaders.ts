@@ -1,24 +1,29 @@
-import { byKeys, createLoader, groupByKeys } from '@commerce/service-kit';
-import type { PrismaClient, WaitlistEntry } from './generated/prisma/client.ts';
+import { byKeys, createLoader, createRowListsByKeyLoader, runSql, type SqlClient } from '@commerce/service-kit';
+import type { WaitlistEntry } from './generated/prisma/client.ts';
 
 /** One SQL statement per batch; results in key order; 0 or [] for keys that match nothing. */
-export function createLoaders(db: PrismaClient) {
+export function createLoaders(sql: SqlClient) {
+  const run = runSql(sql);
   return {
     /** A product inventory has never stocked has no row: its stock is 0. */
     stockByProductId: createLoader<number, number>(async (productIds) => {
-      const rows = await db.inventoryItem.findMany({
-        where: { productId: { in: [...productIds] } },
-        select: { productId: true, stock: true },
-      });
+      const rows = (await run(`SELECT product_id AS "productId", stock FROM inventory_items WHERE product_id = ANY($1::int[])`, [...productIds])) as {
+        productId: number;
+        stock: number;
+      }[];
       return byKeys(productIds, rows, (row) => row.productId).map((row) => row?.stock ?? 0);
     }),
-    waitlistByProductId: createLoader<number, WaitlistEntry[]>(async (productIds) => {
-      const rows = await db.waitlistEntry.findMany({
-        where: { productId: { in: [...productIds] } },
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      });
-      return groupByKeys(productIds, rows, (row) => row.productId);
-    }),
+    waitlistByProductId: createRowListsByKeyLoader<number, WaitlistEntry>(
+      run,
+      {
+        table: 'waitlist_entries',
+        keyColumn: 'product_id',
+        keyType: 'int',
+        columns: { id: 'id', productId: 'product_id', email: 'email', createdAt: 'created_at' },
+        orderBy: 'created_at, id',
+      },
+      (entry) => entry.productId,
+    ),
   };
 }
 

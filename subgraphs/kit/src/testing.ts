@@ -70,9 +70,34 @@ export interface SubgraphHarness<Client, D extends Database = PGliteDatabase> {
   database: D;
   /** Runs an operation with a fresh per-request context, like one HTTP request would, as `as` (default: the harness's viewer). */
   query<Data = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Viewer): Promise<Result<Data>>;
-  /** Runs `run` and reports the SQL statements the service's Prisma client sent meanwhile. */
-  countStatements<T>(run: () => Promise<T>): Promise<{ result: T; statements: number; sql: string[] }>;
+  /** Runs `run` and reports the SQL statements the service sent meanwhile (Prisma's client and `Database.sql`), each with its bound values. */
+  countStatements<T>(run: () => Promise<T>): Promise<{ result: T; statements: number; sql: string[]; values: (readonly unknown[])[] }>;
   close(): Promise<void>;
+}
+
+/** A statement that read rows by a list of keys: its table, key column and the keys it was bound to, sorted. */
+export interface KeyedRead {
+  table: string;
+  column: string;
+  keys: unknown[];
+}
+
+const KEYED_READ = / FROM "?([a-z_]+)"? WHERE "?([a-z_]+)"? = ANY\(\$1::(?:int|text)\[\]\)/;
+
+/**
+ * The statements of a `countStatements` run read as `WHERE <column> = ANY($1)` (the kit's by-key
+ * loaders), in the order sent; any other statement is kept as its SQL text, so a test comparing
+ * the whole list sees it. A statement without its key filter, or bound to keys nobody asked for,
+ * shows here.
+ */
+export function keyedReads({ sql, values }: { sql: string[]; values: (readonly unknown[])[] }): (KeyedRead | string)[] {
+  return sql.map((text, i) => {
+    const match = KEYED_READ.exec(text);
+    const keys = values[i]?.[0];
+    if (!match || !Array.isArray(keys)) return text;
+    const sorted = [...keys].sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))));
+    return { table: match[1]!, column: match[2]!, keys: sorted };
+  });
 }
 
 /** The request info of an in-process test request made by `viewer`. */
@@ -138,10 +163,14 @@ async function harnessOn<Client extends PrismaLikeClient, Context extends Subgra
     query: (query, variables, as = defaultViewer) => execute(server, definition.createContext(client, testRequest(as), database.sql), query, variables),
     async countStatements(run) {
       const sql: string[] = [];
-      const stop = database.onStatement((statement) => sql.push(statement));
+      const values: (readonly unknown[])[] = [];
+      const stop = database.onStatement((statement, bound) => {
+        sql.push(statement);
+        values.push(bound);
+      });
       try {
         const result = await run();
-        return { result, statements: sql.length, sql };
+        return { result, statements: sql.length, sql, values };
       } finally {
         stop();
       }

@@ -1,9 +1,9 @@
 // The loader contract (loaders.ts): results in key order, null or [] for misses, one batch per
 // tick up to a size, per-request caching by a key of the caller's choosing; and the two SQL
-// statements the list loaders build, refusing anything but plain identifiers.
+// statements the list and by-key loaders build, refusing anything but plain identifiers.
 import { openPGlite, type PGliteDatabase } from '@commerce/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { byKeys, createKeysetPerKeyLoader, createLoader, createTopPerKeyLoader, groupByKeys } from '../src/index.ts';
+import { byKeys, createKeysetPerKeyLoader, createLoader, createRowByKeyLoader, createRowListsByKeyLoader, createTopPerKeyLoader, groupByKeys, runSql } from '../src/index.ts';
 
 describe('byKeys and groupByKeys', () => {
   const rows = [
@@ -136,5 +136,73 @@ describe('the list loaders', () => {
     await db.pglite.exec('CREATE TABLE _notes_2 (id int, owner_2 int, created_at timestamptz); INSERT INTO _notes_2 VALUES (1, 5, now())');
     const loader = createTopPerKeyLoader<{ id: number }>(run, { table: '_notes_2', keyColumn: 'owner_2', columns: { id: 'id' }, orderBy: 'id' });
     expect(await loader.load({ key: 5, first: 1 })).toEqual([{ id: 1 }]);
+  });
+});
+
+describe('the by-key loaders (raw SQL on Database.sql)', () => {
+  let db: PGliteDatabase;
+  const statements: { text: string; values: readonly unknown[] }[] = [];
+  type Person = { id: number; email: string; joinedAt: Date };
+  type Pet = { id: number; ownerId: number; name: string };
+  const people = { table: 'people', columns: { id: 'id', email: 'email', joinedAt: 'joined_at' } } as const;
+  const pets = { table: 'pets', keyColumn: 'owner_id', keyType: 'int', columns: { id: 'id', ownerId: 'owner_id', name: 'name' }, orderBy: 'name, id' } as const;
+
+  beforeAll(async () => {
+    db = await openPGlite({ service: 'kit', kind: 'pglite' });
+    await db.pglite.exec(`
+      CREATE TABLE people (id int primary key, email text unique not null, joined_at timestamptz(3) not null);
+      INSERT INTO people VALUES (1, 'a@example.com', '2026-01-01T00:00:00Z'), (2, 'b@example.com', '2026-02-01T00:00:00Z'), (3, 'c@example.com', '2026-03-01T00:00:00Z');
+      CREATE TABLE pets (id int primary key, owner_id int not null, name text not null);
+      INSERT INTO pets VALUES (1, 1, 'rex'), (2, 2, 'ada'), (3, 1, 'bo'), (4, 1, 'bo');`);
+    db.onStatement((text, values) => statements.push({ text, values }));
+  });
+  afterAll(() => db.close());
+
+  it('reads a batch of unique keys with one statement bound to the keys asked once each, rows back in key order with the client’s types', async () => {
+    statements.length = 0;
+    const byId = createRowByKeyLoader<number, Person>(runSql(db.sql), { ...people, keyColumn: 'id', keyType: 'int' }, (person) => person.id);
+    const found = await Promise.all([byId.load(3), byId.load(99), byId.load(1), byId.load(3)]);
+    expect(found).toEqual([
+      { id: 3, email: 'c@example.com', joinedAt: new Date('2026-03-01T00:00:00Z') },
+      null,
+      { id: 1, email: 'a@example.com', joinedAt: new Date('2026-01-01T00:00:00Z') },
+      { id: 3, email: 'c@example.com', joinedAt: new Date('2026-03-01T00:00:00Z') },
+    ]);
+    expect(found[0]!.joinedAt).toBeInstanceOf(Date);
+    expect(statements).toEqual([
+      { text: 'SELECT "id" AS "id", "email" AS "email", "joined_at" AS "joinedAt" FROM "people" WHERE "id" = ANY($1::int[])', values: [[3, 99, 1]] },
+    ]);
+  });
+
+  it('reads text keys as text', async () => {
+    statements.length = 0;
+    const byEmail = createRowByKeyLoader<string, Person>(runSql(db.sql), { ...people, keyColumn: 'email', keyType: 'text' }, (person) => person.email);
+    expect((await Promise.all(['b@example.com', 'x@example.com'].map((email) => byEmail.load(email)))).map((person) => person?.id ?? null)).toEqual([2, null]);
+    expect(statements.map((statement) => statement.values)).toEqual([[['b@example.com', 'x@example.com']]]);
+  });
+
+  it('lists: each key’s rows in the order asked for, [] for a key without rows, one statement', async () => {
+    statements.length = 0;
+    const petsOf = createRowListsByKeyLoader<number, Pet>(runSql(db.sql), pets, (pet) => pet.ownerId);
+    expect(await Promise.all([petsOf.load(1), petsOf.load(3), petsOf.load(2)])).toEqual([
+      [
+        { id: 3, ownerId: 1, name: 'bo' },
+        { id: 4, ownerId: 1, name: 'bo' },
+        { id: 1, ownerId: 1, name: 'rex' },
+      ],
+      [],
+      [{ id: 2, ownerId: 2, name: 'ada' }],
+    ]);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]!.text).toMatch(/ WHERE "owner_id" = ANY\(\$1::int\[\]\) ORDER BY name, id$/);
+  });
+
+  it.each([
+    ['a table', { table: 'people; DROP TABLE people' }],
+    ['a key column', { keyColumn: 'id"' }],
+    ['a result column', { columns: { id: 'id) --', email: 'email', joinedAt: 'joined_at' } }],
+  ])('refuses anything but plain identifiers for %s', async (_what, override) => {
+    const loader = createRowByKeyLoader<number, Person>(runSql(db.sql), { ...people, keyColumn: 'id', keyType: 'int', ...override }, (person) => person.id);
+    await expect(loader.load(1)).rejects.toThrow(/^rowsByKeyStatement: ".*" is not a plain identifier$/);
   });
 });

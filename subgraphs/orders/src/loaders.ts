@@ -1,5 +1,5 @@
-import { byKeys, createKeysetPerKeyLoader, createLoader, createTopPerKeyLoader, groupByKeys } from '@commerce/service-kit';
-import type { Order, OrderItem, PrismaClient } from './generated/prisma/client.ts';
+import { createKeysetPerKeyLoader, createRowByKeyLoader, createRowListsByKeyLoader, createTopPerKeyLoader, runSql, type SqlClient } from '@commerce/service-kit';
+import type { Order, OrderItem } from './generated/prisma/client.ts';
 
 /** Every column of the model: an order from a list is the same Order as one from orderById. */
 const ORDER_COLUMNS = {
@@ -13,20 +13,24 @@ const ORDER_COLUMNS = {
   rejectionReason: 'rejection_reason',
 } as const satisfies Record<keyof Order, string>;
 
+const ITEM_COLUMNS = {
+  id: 'id',
+  orderId: 'order_id',
+  productId: 'product_id',
+  quantity: 'quantity',
+  unitPriceCents: 'unit_price_cents',
+} as const satisfies Record<keyof OrderItem, string>;
+
 /** One SQL statement per batch; results in key order; null (or []) for keys that match nothing. */
-export function createLoaders(db: PrismaClient) {
-  const run = (text: string, ...values: unknown[]) => db.$queryRawUnsafe<unknown[]>(text, ...values);
+export function createLoaders(sql: SqlClient) {
+  const run = runSql(sql);
   return {
-    orderById: createLoader<number, Order | null>(async (ids) =>
-      byKeys(ids, await db.order.findMany({ where: { id: { in: [...ids] } } }), (order) => order.id),
-    ),
+    orderById: createRowByKeyLoader<number, Order>(run, { table: 'orders', keyColumn: 'id', keyType: 'int', columns: ORDER_COLUMNS }, (order) => order.id),
     // Order.items and Order.totalCents both read this, so a total costs no extra statement.
-    itemsByOrderId: createLoader<number, OrderItem[]>(async (orderIds) =>
-      groupByKeys(
-        orderIds,
-        await db.orderItem.findMany({ where: { orderId: { in: [...orderIds] } }, orderBy: { id: 'asc' } }),
-        (item) => item.orderId,
-      ),
+    itemsByOrderId: createRowListsByKeyLoader<number, OrderItem>(
+      run,
+      { table: 'order_items', keyColumn: 'order_id', keyType: 'int', columns: ITEM_COLUMNS, orderBy: 'id' },
+      (item) => item.orderId,
     ),
     // User.orders: each user's newest `first` orders, for every user of the batch in one statement.
     ordersByUserId: createTopPerKeyLoader<Order>(run, {

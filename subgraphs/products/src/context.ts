@@ -1,4 +1,4 @@
-import type { RequestInfo, Viewer } from '@commerce/service-kit';
+import type { RequestInfo, SqlClient, Viewer } from '@commerce/service-kit';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 
@@ -10,6 +10,6 @@ export interface Context {
 }
 
 /** One per request: loaders cache and batch within a request only, never across users. */
-export function createContext(db: PrismaClient, request: RequestInfo): Context {
-  return { db, loaders: createLoaders(db), viewer: request.viewer };
+export function createContext(db: PrismaClient, request: RequestInfo, sql: SqlClient): Context {
+  return { db, loaders: createLoaders(sql), viewer: request.viewer };
 }

@@ -1,15 +1,28 @@
-import { byKeys, createLoader } from '@commerce/service-kit';
-import type { PrismaClient, Product } from './generated/prisma/client.ts';
+import { createRowByKeyLoader, runSql, type RowsByKeyQuery, type SqlClient } from '@commerce/service-kit';
+import type { Product } from './generated/prisma/client.ts';
+
+/** Every Product field, so the raw rows have the Prisma model's shape. */
+const PRODUCTS: Omit<RowsByKeyQuery<Product>, 'keyColumn' | 'keyType'> = {
+  table: 'products',
+  columns: {
+    id: 'id',
+    sku: 'sku',
+    name: 'name',
+    description: 'description',
+    priceCents: 'price_cents',
+    weightGrams: 'weight_grams',
+    category: 'category',
+    createdAt: 'created_at',
+    revision: 'revision',
+  },
+};
 
 /** One SQL statement per batch; results in key order; null for keys that match nothing. */
-export function createLoaders(db: PrismaClient) {
+export function createLoaders(sql: SqlClient) {
+  const run = runSql(sql);
   return {
-    productById: createLoader<number, Product | null>(async (ids) =>
-      byKeys(ids, await db.product.findMany({ where: { id: { in: [...ids] } } }), (product) => product.id),
-    ),
-    productBySku: createLoader<string, Product | null>(async (skus) =>
-      byKeys(skus, await db.product.findMany({ where: { sku: { in: [...skus] } } }), (product) => product.sku),
-    ),
+    productById: createRowByKeyLoader<number, Product>(run, { ...PRODUCTS, keyColumn: 'id', keyType: 'int' }, (product) => product.id),
+    productBySku: createRowByKeyLoader<string, Product>(run, { ...PRODUCTS, keyColumn: 'sku', keyType: 'text' }, (product) => product.sku),
   };
 }
 

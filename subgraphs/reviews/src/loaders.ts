@@ -1,5 +1,15 @@
-import { byKeys, createKeysetPerKeyLoader, createLoader, createTopPerKeyLoader, type KeysetPerKeyQuery, type TopPerKeyQuery } from '@commerce/service-kit';
-import type { PrismaClient, Review } from './generated/prisma/client.ts';
+import {
+  byKeys,
+  createKeysetPerKeyLoader,
+  createLoader,
+  createRowByKeyLoader,
+  createTopPerKeyLoader,
+  runSql,
+  type KeysetPerKeyQuery,
+  type SqlClient,
+  type TopPerKeyQuery,
+} from '@commerce/service-kit';
+import type { Review } from './generated/prisma/client.ts';
 
 export interface RatingStats {
   /** Exact mean of the ratings; null when the product has no reviews. */
@@ -33,12 +43,10 @@ const reviewPagesByProduct: KeysetPerKeyQuery = { table: 'reviews', keyColumn: '
 const reviewPagesByAuthor: KeysetPerKeyQuery = { ...reviewPagesByProduct, keyColumn: 'author_id' };
 
 /** One SQL statement per batch; results in key order; null (or [] / zero stats) for misses. */
-export function createLoaders(db: PrismaClient) {
-  const run = (text: string, ...values: unknown[]) => db.$queryRawUnsafe<unknown[]>(text, ...values);
+export function createLoaders(sql: SqlClient) {
+  const run = runSql(sql);
   return {
-    reviewById: createLoader<number, Review | null>(async (ids) =>
-      byKeys(ids, await db.review.findMany({ where: { id: { in: [...ids] } } }), (review) => review.id),
-    ),
+    reviewById: createRowByKeyLoader<number, Review>(run, { table: 'reviews', keyColumn: 'id', keyType: 'int', columns: REVIEW_COLUMNS }, (review) => review.id),
     /** Keyed by { key: productId, first }. */
     reviewsByProductId: createTopPerKeyLoader<Review>(run, reviewsByProduct),
     /** Keyed by { key: authorId, first }. */
@@ -48,17 +56,16 @@ export function createLoaders(db: PrismaClient) {
     /** reviewsConnection: keyed by { key: authorId, limit, after }. */
     reviewPagesByAuthorId: createKeysetPerKeyLoader<Review>(run, reviewPagesByAuthor),
     ratingStatsByProductId: createLoader<number, RatingStats>(async (productIds) => {
-      const groups = await db.review.groupBy({
-        by: ['productId'],
-        where: { productId: { in: [...productIds] } },
-        _sum: { rating: true },
-        _count: { _all: true },
-      });
+      // COUNT and SUM of int are bigint in PostgreSQL: cast back to int (a product's ratings sum far below 2^31).
+      const groups = (await run(
+        `SELECT product_id AS "productId", SUM(rating)::int AS "sum", COUNT(*)::int AS "count" FROM reviews WHERE product_id = ANY($1::int[]) GROUP BY product_id`,
+        [...productIds],
+      )) as { productId: number; sum: number; count: number }[];
       return byKeys(productIds, groups, (group) => group.productId).map((group) => {
-        if (!group || group._count._all === 0) return { averageRating: null, reviewCount: 0 };
+        if (!group || group.count === 0) return { averageRating: null, reviewCount: 0 };
         // Integer sum / integer count in JS is the correctly rounded mean; SQL AVG would go
         // through a rounded NUMERIC string first and can differ in the last digit.
-        return { averageRating: (group._sum.rating ?? 0) / group._count._all, reviewCount: group._count._all };
+        return { averageRating: group.sum / group.count, reviewCount: group.count };
       });
     }),
   };

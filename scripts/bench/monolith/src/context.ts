@@ -1,3 +1,4 @@
+import type { SqlClient } from '@commerce/service-kit';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 
@@ -7,6 +8,6 @@ export interface Context {
 }
 
 /** One per request, as in the services: loaders batch and cache within one request only. */
-export function createContext(db: PrismaClient): Context {
-  return { db, loaders: createLoaders(db) };
+export function createContext(db: PrismaClient, sql: SqlClient): Context {
+  return { db, loaders: createLoaders(sql) };
 }

@@ -1,11 +1,12 @@
-import { byKeys, createLoader, createTopPerKeyLoader, groupByKeys, type DataLoader } from '@commerce/service-kit';
-import type { Order, OrderItem, PrismaClient, Product, Review, User } from './generated/prisma/client.ts';
+import { byKeys, createLoader, createRowByKeyLoader, createTopPerKeyLoader, groupByKeys, runSql, type DataLoader, type SqlClient } from '@commerce/service-kit';
+import type { Order, OrderItem, Product, Review, User } from './generated/prisma/client.ts';
 
 /**
  * The monolith's per-request loaders. Same contract as the services' (one SQL statement per batch,
  * results in key order, null or [] for misses), but with everything in one database a loader can
  * join what the supergraph fetches from another service, and prime the other loaders with it:
- * a page of reviews comes back with its authors, an order's items with their products.
+ * a page of reviews comes back with its authors, an order's items with their products. Reads run
+ * on the database's raw SQL client, as the services' do (DESIGN, "Reads without Prisma's client").
  */
 
 /** A product with its stock joined in (0 when inventory has no row, as in the inventory service). */
@@ -59,11 +60,14 @@ function pageOfLists<Row extends { __key: number }, Out>(
   return requests.map((request) => (byKey.get(request.key) ?? []).slice(0, request.first).map(map));
 }
 
-export function createLoaders(db: PrismaClient) {
-  const raw = <Row>(text: string, ...values: unknown[]) => db.$queryRawUnsafe<Row[]>(text, ...values);
+export function createLoaders(sql: SqlClient) {
+  const raw = <Row>(text: string, ...values: unknown[]) => sql.$queryRawUnsafe<Row[]>(text, ...values);
+  const run = runSql(sql);
 
-  const userById: DataLoader<number, User | null> = createLoader(async (ids) =>
-    byKeys(ids, await db.user.findMany({ where: { id: { in: [...ids] } } }), (user) => user.id),
+  const userById: DataLoader<number, User | null> = createRowByKeyLoader<number, User>(
+    run,
+    { table: 'users', keyColumn: 'id', keyType: 'int', columns: { id: 'id', email: 'email', name: 'name', createdAt: 'created_at' } },
+    (user) => user.id,
   );
   const productById: DataLoader<number, ProductRow | null> = createLoader(async (ids) =>
     byKeys(ids, await raw<ProductRow>(`SELECT ${PRODUCT_COLUMNS} FROM products p WHERE p.id = ANY($1::int[])`, [...ids]), (p) => p.id),
@@ -97,11 +101,20 @@ export function createLoaders(db: PrismaClient) {
       rows.forEach(primeProduct);
       return rows;
     },
-    reviewById: createLoader<number, Review | null>(async (ids) =>
-      byKeys(ids, await db.review.findMany({ where: { id: { in: [...ids] } } }), (review) => review.id),
+    reviewById: createRowByKeyLoader<number, Review>(
+      run,
+      {
+        table: 'reviews',
+        keyColumn: 'id',
+        keyType: 'int',
+        columns: { id: 'id', productId: 'product_id', authorId: 'author_id', rating: 'rating', body: 'body', createdAt: 'created_at' },
+      },
+      (review) => review.id,
     ),
-    orderById: createLoader<number, Order | null>(async (ids) =>
-      byKeys(ids, await db.order.findMany({ where: { id: { in: [...ids] } } }), (order) => order.id),
+    orderById: createRowByKeyLoader<number, Order>(
+      run,
+      { table: 'orders', keyColumn: 'id', keyType: 'int', columns: { id: 'id', userId: 'user_id', status: 'status', createdAt: 'created_at' } },
+      (order) => order.id,
     ),
     /** A product's newest reviews with their authors (one statement); primes userById. */
     reviewsByProductId: createLoader<{ key: number; first: number }, Review[], string>(
@@ -138,19 +151,15 @@ export function createLoaders(db: PrismaClient) {
       { cacheKey: (request) => `${request.key}:${request.first}` },
     ),
     ratingStatsByProductId: createLoader<number, RatingStats>(async (productIds) => {
-      const groups = await db.review.groupBy({
-        by: ['productId'],
-        where: { productId: { in: [...productIds] } },
-        _sum: { rating: true },
-        _count: { _all: true },
-      });
+      const groups = await raw<{ productId: number; sum: number; count: number }>(
+        `SELECT product_id AS "productId", SUM(rating)::int AS "sum", COUNT(*)::int AS "count" FROM reviews WHERE product_id = ANY($1::int[]) GROUP BY product_id`,
+        [...productIds],
+      );
       return byKeys(productIds, groups, (group) => group.productId).map((group) =>
-        !group || group._count._all === 0
-          ? { averageRating: null, reviewCount: 0 }
-          : { averageRating: (group._sum.rating ?? 0) / group._count._all, reviewCount: group._count._all },
+        !group || group.count === 0 ? { averageRating: null, reviewCount: 0 } : { averageRating: group.sum / group.count, reviewCount: group.count },
       );
     }),
-    ordersByUserId: createTopPerKeyLoader<Order>((text, ...values) => db.$queryRawUnsafe(text, ...values), {
+    ordersByUserId: createTopPerKeyLoader<Order>(run, {
       table: 'orders',
       keyColumn: 'user_id',
       columns: { id: 'id', userId: 'user_id', status: 'status', createdAt: 'created_at' },

@@ -37,7 +37,7 @@ export async function startMonolith(options: { database: Database; host?: string
       maskError(formatted, (masked, error) => logger.error('unexpected error', { path: masked.path, ...describeError(error) }), original),
   });
   await apollo.start();
-  const handler = createHttpHandler({ apollo, logger, context: async () => createContext(client) });
+  const handler = createHttpHandler({ apollo, logger, context: async () => createContext(client, options.database.sql) });
   const running = await listen(handler, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   return {
     ...running,
