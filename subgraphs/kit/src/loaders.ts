@@ -80,8 +80,8 @@ function rowsByKeyStatement<Row>(query: RowsByKeyQuery<Row>, keys: readonly unkn
 
 /**
  * A loader for the row of each key (a key column that is unique: an id, an email), read with raw
- * SQL instead of Prisma's `findMany`: a read this small costs the service about half as much CPU
- * without Prisma's client (DESIGN, "Reads without Prisma's client"). `keyOf` reads the key back
+ * SQL instead of Prisma's `findMany`: the subgraphs spent 20 to 39 % less CPU per operation
+ * without Prisma's client on their reads (DESIGN, "Reads without Prisma's client"). `keyOf` reads the key back
  * from a row; a key with no row gets `null`.
  */
 export function createRowByKeyLoader<Key, Row>(run: RunSql, query: RowsByKeyQuery<Row>, keyOf: (row: Row) => Key) {
