@@ -44,6 +44,14 @@ describe('User entities in shuffled key order', () => {
     expect(result.data?._entities).toEqual(want);
   });
 
+  it('answers an email PostgreSQL cannot hold (a NUL) with null and no error, and the rest of its batch as usual', async () => {
+    const result = await query(`query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id } } }`, {
+      reps: [{ email: 'user7\u0000@example.com' }, { email: 'user7@example.com' }].map((rep) => ({ __typename: 'User', ...rep })),
+    }, { viewer: ADMIN });
+    expect(result.errors).toBeUndefined();
+    expect(result.data?._entities).toEqual([null, { id: '7' }]);
+  });
+
   it('reads a batch with one statement per key kind, each bound to exactly the keys asked for', async () => {
     // 3 distinct ids and 3 distinct emails (one unknown of each): a statement without its key
     // filter would answer the same, reading every user for each batch.

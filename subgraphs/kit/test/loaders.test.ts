@@ -181,6 +181,18 @@ describe('the by-key loaders (raw SQL on Database.sql)', () => {
     expect(statements.map((statement) => statement.values)).toEqual([[['b@example.com', 'x@example.com']]]);
   });
 
+  it('a text key PostgreSQL cannot hold (NUL) matches nothing and fails no other key of its batch; alone, it sends no statement', async () => {
+    statements.length = 0;
+    const byEmail = createRowByKeyLoader<string, Person>(runSql(db.sql), { ...people, keyColumn: 'email', keyType: 'text' }, (person) => person.email);
+    const found = await Promise.all(['a\u0000@example.com', 'a@example.com'].map((email) => byEmail.load(email)));
+    expect(found.map((person) => person?.id ?? null)).toEqual([null, 1]);
+    expect(statements.map((statement) => statement.values)).toEqual([[['a@example.com']]]);
+    statements.length = 0;
+    const fresh = createRowByKeyLoader<string, Person>(runSql(db.sql), { ...people, keyColumn: 'email', keyType: 'text' }, (person) => person.email);
+    expect(await fresh.load('\u0000')).toBeNull();
+    expect(statements).toEqual([]);
+  });
+
   it('lists: each key’s rows in the order asked for, [] for a key without rows, one statement', async () => {
     statements.length = 0;
     const petsOf = createRowListsByKeyLoader<number, Pet>(runSql(db.sql), pets, (pet) => pet.ownerId);
