@@ -1,4 +1,4 @@
-import { createRowByKeyLoader, runSql, type RowsByKeyQuery, type SqlClient } from '@commerce/service-kit';
+import { createRowByKeyLoader, rowsAfterId, runSql, type RowsByKeyQuery, type SqlClient } from '@commerce/service-kit';
 import type { User } from './generated/prisma/client.ts';
 
 /** Every User field, so the raw rows have the Prisma model's shape. */
@@ -7,12 +7,14 @@ const USERS: Omit<RowsByKeyQuery<User>, 'keyColumn' | 'keyType'> = {
   columns: { id: 'id', email: 'email', name: 'name', createdAt: 'created_at', role: 'role', passwordHash: 'password_hash' },
 };
 
-/** One SQL statement per batch; results in key order; null for keys that match nothing. */
+/** One SQL statement per batch; results in key order; null for keys that match nothing. Pages: one statement each. */
 export function createLoaders(sql: SqlClient) {
   const run = runSql(sql);
   return {
     userById: createRowByKeyLoader<number, User>(run, { ...USERS, keyColumn: 'id', keyType: 'int' }, (user) => user.id),
     userByEmail: createRowByKeyLoader<string, User>(run, { ...USERS, keyColumn: 'email', keyType: 'text' }, (user) => user.email),
+    /** A page of users in id order (read once per request: no loader). */
+    usersAfter: (afterId: number | null, limit: number) => rowsAfterId<User>(run, USERS, afterId, limit),
   };
 }
 

@@ -104,6 +104,40 @@ export function createRowListsByKeyLoader<Key, Row>(run: RunSql, query: RowsByKe
   return createLoader<Key, Row[]>(async (keys) => groupByKeys(keys, await rowsOfKeys(run, query, keys), keyOf));
 }
 
+export interface IdPageQuery<Row> {
+  /** Table name as in the database (after @@map); its key column is `id`. */
+  table: string;
+  /** Every field of the row → its column, as for the by-key loaders. */
+  columns: Readonly<Record<keyof Row & string, string>>;
+  /** Column → the value rows must equal; an absent or null value filters nothing. */
+  filters?: Readonly<Record<string, string | number | null | undefined>>;
+}
+
+/**
+ * A page of a table in id order after `afterId` (exclusive), at most `limit` rows: one statement
+ * on the service's raw SQL client (as the loaders read), served by the primary key or by a
+ * (filter, id) index. Pages are read once per request, so no loader.
+ */
+export async function rowsAfterId<Row>(run: RunSql, query: IdPageQuery<Row>, afterId: number | null, limit: number): Promise<Row[]> {
+  const filters = Object.entries(query.filters ?? {}).filter((entry): entry is [string, string | number] => entry[1] !== null && entry[1] !== undefined);
+  const identifiers = [query.table, ...Object.values<string>(query.columns), ...filters.map(([column]) => column)];
+  for (const name of identifiers) {
+    if (!IDENTIFIER.test(name)) throw new Error(`rowsAfterId: "${name}" is not a plain identifier`);
+  }
+  const values: unknown[] = filters.map(([, value]) => value);
+  const conditions = filters.map(([column], i) => `"${column}" = $${i + 1}`);
+  if (afterId !== null) {
+    values.push(afterId);
+    conditions.push(`"id" > $${values.length}`);
+  }
+  values.push(limit);
+  const select = Object.entries<string>(query.columns)
+    .map(([field, column]) => `"${column}" AS "${field}"`)
+    .join(', ');
+  const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+  return (await run(`SELECT ${select} FROM "${query.table}"${where} ORDER BY "id" LIMIT $${values.length}`, ...values)) as Row[];
+}
+
 /** A page of a per-key list: the `first` rows for `key`. */
 export interface TopKey {
   key: number;

@@ -3,7 +3,7 @@
 // statements the list and by-key loaders build, refusing anything but plain identifiers.
 import { openPGlite, type PGliteDatabase } from '@commerce/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { byKeys, createKeysetPerKeyLoader, createLoader, createRowByKeyLoader, createRowListsByKeyLoader, createTopPerKeyLoader, groupByKeys, runSql } from '../src/index.ts';
+import { byKeys, createKeysetPerKeyLoader, createLoader, createRowByKeyLoader, createRowListsByKeyLoader, createTopPerKeyLoader, groupByKeys, rowsAfterId, runSql } from '../src/index.ts';
 
 describe('byKeys and groupByKeys', () => {
   const rows = [
@@ -207,6 +207,30 @@ describe('the by-key loaders (raw SQL on Database.sql)', () => {
     ]);
     expect(statements).toHaveLength(1);
     expect(statements[0]!.text).toMatch(/ WHERE "owner_id" = ANY\(\$1::int\[\]\) ORDER BY name, id$/);
+  });
+
+  it('pages in id order after a position, filtered by equality where a filter has a value, in one statement each', async () => {
+    statements.length = 0;
+    const run = runSql(db.sql);
+    const petColumns = { id: 'id', ownerId: 'owner_id', name: 'name' };
+    expect(await rowsAfterId<Pet>(run, { table: 'pets', columns: petColumns }, null, 2)).toEqual([
+      { id: 1, ownerId: 1, name: 'rex' },
+      { id: 2, ownerId: 2, name: 'ada' },
+    ]);
+    expect(await rowsAfterId<Pet>(run, { table: 'pets', columns: petColumns, filters: { owner_id: 1 } }, 1, 10)).toEqual([
+      { id: 3, ownerId: 1, name: 'bo' },
+      { id: 4, ownerId: 1, name: 'bo' },
+    ]);
+    // A null filter filters nothing.
+    expect((await rowsAfterId<Pet>(run, { table: 'pets', columns: petColumns, filters: { owner_id: null } }, 2, 10)).map((pet) => pet.id)).toEqual([3, 4]);
+    expect(statements.map((statement) => [statement.text.slice(statement.text.indexOf(' FROM ')), statement.values])).toEqual([
+      [' FROM "pets" ORDER BY "id" LIMIT $1', [2]],
+      [' FROM "pets" WHERE "owner_id" = $1 AND "id" > $2 ORDER BY "id" LIMIT $3', [1, 1, 10]],
+      [' FROM "pets" WHERE "id" > $1 ORDER BY "id" LIMIT $2', [2, 10]],
+    ]);
+    await expect(rowsAfterId<Pet>(run, { table: 'pets', columns: petColumns, filters: { 'owner_id = 1 OR true --': 1 } }, null, 1)).rejects.toThrow(
+      'rowsAfterId: "owner_id = 1 OR true --" is not a plain identifier',
+    );
   });
 
   it.each([

@@ -17,13 +17,9 @@ export const Query: QueryResolvers = {
     return user;
   },
 
-  async users(_parent, args, { db }) {
+  async users(_parent, args, { loaders }) {
     const page = parsePage(args, USER_PAGE, USER_CURSOR);
-    const rows = await db.user.findMany({
-      where: page.afterId === null ? {} : { id: { gt: page.afterId } },
-      orderBy: { id: 'asc' },
-      take: page.take + 1,
-    });
+    const rows = await loaders.usersAfter(page.afterId, page.take + 1);
     return toConnection(rows, page, USER_CURSOR);
   },
 };

@@ -12,17 +12,10 @@ export const Query: QueryResolvers = {
     return product;
   },
 
-  async products(_parent, args, { db }) {
+  async products(_parent, args, { loaders }) {
     const page = parsePage(args, PRODUCT_PAGE, PRODUCT_CURSOR);
     // The (category, id) index serves the filtered page; the primary key serves the unfiltered one.
-    const rows = await db.product.findMany({
-      where: {
-        ...(args.category ? { category: args.category } : {}),
-        ...(page.afterId === null ? {} : { id: { gt: page.afterId } }),
-      },
-      orderBy: { id: 'asc' },
-      take: page.take + 1,
-    });
+    const rows = await loaders.productsAfter(args.category ?? null, page.afterId, page.take + 1);
     return toConnection(rows, page, PRODUCT_CURSOR);
   },
 };
