@@ -1,8 +1,8 @@
-import { createRowByKeyLoader, rowsAfterId, runSql, type RowsByKeyQuery, type SqlClient } from '@commerce/service-kit';
+import { createRowByKeyLoader, rowsAfterId, runSql, type IdPageQuery, type SqlClient } from '@commerce/service-kit';
 import type { User } from './generated/prisma/client.ts';
 
 /** Every User field, so the raw rows have the Prisma model's shape. */
-const USERS: Omit<RowsByKeyQuery<User>, 'keyColumn' | 'keyType'> = {
+const USERS: IdPageQuery<User> = {
   table: 'users',
   columns: { id: 'id', email: 'email', name: 'name', createdAt: 'created_at', role: 'role', passwordHash: 'password_hash' },
 };

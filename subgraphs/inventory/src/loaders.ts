@@ -1,5 +1,8 @@
-import { byKeys, createLoader, createRowListsByKeyLoader, runSql, type SqlClient } from '@commerce/service-kit';
-import type { WaitlistEntry } from './generated/prisma/client.ts';
+import { byKeys, createLoader, createRowListsByKeyLoader, rowsOfKeys, runSql, type RowsByKeyQuery, type SqlClient } from '@commerce/service-kit';
+import type { InventoryItem, WaitlistEntry } from './generated/prisma/client.ts';
+
+type Stock = Pick<InventoryItem, 'productId' | 'stock'>;
+const STOCK: RowsByKeyQuery<Stock> = { table: 'inventory_items', keyColumn: 'product_id', keyType: 'int', columns: { productId: 'product_id', stock: 'stock' } };
 
 /** One SQL statement per batch; results in key order; 0 or [] for keys that match nothing. */
 export function createLoaders(sql: SqlClient) {
@@ -7,10 +10,7 @@ export function createLoaders(sql: SqlClient) {
   return {
     /** A product inventory has never stocked has no row: its stock is 0. */
     stockByProductId: createLoader<number, number>(async (productIds) => {
-      const rows = (await run(`SELECT product_id AS "productId", stock FROM inventory_items WHERE product_id = ANY($1::int[])`, [...productIds])) as {
-        productId: number;
-        stock: number;
-      }[];
+      const rows = await rowsOfKeys<Stock>(run, STOCK, productIds);
       return byKeys(productIds, rows, (row) => row.productId).map((row) => row?.stock ?? 0);
     }),
     waitlistByProductId: createRowListsByKeyLoader<number, WaitlistEntry>(

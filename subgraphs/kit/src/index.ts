@@ -6,7 +6,7 @@ export type { SubgraphEnv } from './env.ts';
 export { guardWrite, translateDatabaseError } from './errors.ts';
 export { encodeCursor, encodeKeysetCursor, parseId, parseKeysetPage, parsePage, requireEmail, requireInt, requireText, toConnection, tryParseId } from './input.ts';
 export type { Connection, Edge, KeysetPage, KeysetPosition, Page, PageArgs, PageBounds } from './input.ts';
-export { byKeys, createKeysetPerKeyLoader, createLoader, createRowByKeyLoader, createRowListsByKeyLoader, createTopPerKeyLoader, groupByKeys, rowsAfterId, runSql } from './loaders.ts';
+export { byKeys, createKeysetPerKeyLoader, createLoader, createRowByKeyLoader, createRowListsByKeyLoader, createTopPerKeyLoader, groupByKeys, rowsAfterId, rowsOfKeys, runSql } from './loaders.ts';
 export type { DataLoader, IdPageQuery, KeysetKey, KeysetPerKeyQuery, RowsByKeyQuery, RunSql, TopKey, TopPerKeyQuery } from './loaders.ts';
 export { deleteInBatches, startPeriodic } from './periodic.ts';
 export type { BatchLimits, Periodic, PeriodicTask } from './periodic.ts';

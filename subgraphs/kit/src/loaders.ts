@@ -41,6 +41,20 @@ export type { default as DataLoader } from 'dataloader';
 /** Table and column names are spliced into SQL text: only plain identifiers are accepted. */
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
+/** Throws, naming the statement builder, unless every name is a plain identifier. */
+function checkIdentifiers(builder: string, names: readonly string[]): void {
+  for (const name of names) {
+    if (!IDENTIFIER.test(name)) throw new Error(`${builder}: "${name}" is not a plain identifier`);
+  }
+}
+
+/** `"<column>" AS "<field>", …` for every field of `columns`, each column read from `from` (e.g. `page.`). */
+function selectList(columns: Readonly<Record<string, string>>, from = ''): string {
+  return Object.entries(columns)
+    .map(([field, column]) => `${from}"${column}" AS "${field}"`)
+    .join(', ');
+}
+
 /** Runs raw SQL on the service's own database and returns its rows (`Database.sql.$queryRawUnsafe`). */
 export type RunSql = (text: string, ...values: unknown[]) => Promise<unknown[]>;
 
@@ -67,22 +81,17 @@ export interface RowsByKeyQuery<Row> {
  * writes `IN ($1, …, $n)`, a text per size), run on the service's raw SQL client, not Prisma's.
  */
 function rowsByKeyStatement<Row>(query: RowsByKeyQuery<Row>, keys: readonly unknown[]) {
-  const identifiers = [query.table, query.keyColumn, ...Object.values<string>(query.columns)];
-  for (const name of identifiers) {
-    if (!IDENTIFIER.test(name)) throw new Error(`rowsByKeyStatement: "${name}" is not a plain identifier`);
-  }
-  const select = Object.entries<string>(query.columns)
-    .map(([field, column]) => `"${column}" AS "${field}"`)
-    .join(', ');
+  checkIdentifiers('rowsByKeyStatement', [query.table, query.keyColumn, ...Object.values<string>(query.columns)]);
   const order = query.orderBy ? ` ORDER BY ${query.orderBy}` : '';
-  return { text: `SELECT ${select} FROM "${query.table}" WHERE "${query.keyColumn}" = ANY($1::${query.keyType}[])${order}`, values: [[...keys]] as const };
+  return { text: `SELECT ${selectList(query.columns)} FROM "${query.table}" WHERE "${query.keyColumn}" = ANY($1::${query.keyType}[])${order}`, values: [[...keys]] as const };
 }
 
 /**
- * The rows of a batch's keys. PostgreSQL text cannot hold NUL, so a key with one matches no row;
- * bound, it would fail the statement, and with it every other key of the batch.
+ * The rows of a batch's keys, in no particular order (one statement; none without a key to bind),
+ * for a loader that shapes them itself. PostgreSQL text cannot hold NUL, so a key with one matches
+ * no row; bound, it would fail the statement, and with it every other key of the batch.
  */
-async function rowsOfKeys<Row>(run: RunSql, query: RowsByKeyQuery<Row>, keys: readonly unknown[]): Promise<Row[]> {
+export async function rowsOfKeys<Row>(run: RunSql, query: RowsByKeyQuery<Row>, keys: readonly unknown[]): Promise<Row[]> {
   const bound = query.keyType === 'text' ? keys.filter((key) => !String(key).includes('\u0000')) : keys;
   if (bound.length === 0) return [];
   const statement = rowsByKeyStatement(query, bound);
@@ -120,10 +129,7 @@ export interface IdPageQuery<Row> {
  */
 export async function rowsAfterId<Row>(run: RunSql, query: IdPageQuery<Row>, afterId: number | null, limit: number): Promise<Row[]> {
   const filters = Object.entries(query.filters ?? {}).filter((entry): entry is [string, string | number] => entry[1] !== null && entry[1] !== undefined);
-  const identifiers = [query.table, ...Object.values<string>(query.columns), ...filters.map(([column]) => column)];
-  for (const name of identifiers) {
-    if (!IDENTIFIER.test(name)) throw new Error(`rowsAfterId: "${name}" is not a plain identifier`);
-  }
+  checkIdentifiers('rowsAfterId', [query.table, ...Object.values<string>(query.columns), ...filters.map(([column]) => column)]);
   const values: unknown[] = filters.map(([, value]) => value);
   const conditions = filters.map(([column], i) => `"${column}" = $${i + 1}`);
   if (afterId !== null) {
@@ -131,11 +137,8 @@ export async function rowsAfterId<Row>(run: RunSql, query: IdPageQuery<Row>, aft
     conditions.push(`"id" > $${values.length}`);
   }
   values.push(limit);
-  const select = Object.entries<string>(query.columns)
-    .map(([field, column]) => `"${column}" AS "${field}"`)
-    .join(', ');
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
-  return (await run(`SELECT ${select} FROM "${query.table}"${where} ORDER BY "id" LIMIT $${values.length}`, ...values)) as Row[];
+  return (await run(`SELECT ${selectList(query.columns)} FROM "${query.table}"${where} ORDER BY "id" LIMIT $${values.length}`, ...values)) as Row[];
 }
 
 /** A page of a per-key list: the `first` rows for `key`. */
@@ -161,15 +164,9 @@ export interface TopPerKeyQuery {
  * largest and trims per key.
  */
 function topPerKeyStatement(query: TopPerKeyQuery, keys: readonly number[], limit: number) {
-  const identifiers = [query.table, query.keyColumn, ...Object.values(query.columns)];
-  for (const name of identifiers) {
-    if (!IDENTIFIER.test(name)) throw new Error(`topPerKeyStatement: "${name}" is not a plain identifier`);
-  }
-  const select = Object.entries(query.columns)
-    .map(([field, column]) => `"${column}" AS "${field}"`)
-    .join(', ');
+  checkIdentifiers('topPerKeyStatement', [query.table, query.keyColumn, ...Object.values(query.columns)]);
   const text =
-    `SELECT ${select}, "${query.keyColumn}" AS "__key" FROM (` +
+    `SELECT ${selectList(query.columns)}, "${query.keyColumn}" AS "__key" FROM (` +
     `SELECT *, ROW_NUMBER() OVER (PARTITION BY "${query.keyColumn}" ORDER BY ${query.orderBy}) AS "__rank" ` +
     `FROM "${query.table}" WHERE "${query.keyColumn}" = ANY($1::int[])` +
     `) ranked WHERE "__rank" <= $2 ORDER BY "__key", "__rank"`;
@@ -226,16 +223,10 @@ export interface KeysetPerKeyQuery {
  * deep page costs what the first does. A first page starts after `infinity`.
  */
 function keysetStatement(query: KeysetPerKeyQuery, requests: readonly KeysetKey[]) {
-  const identifiers = [query.table, query.keyColumn, query.createdAtColumn, ...Object.values(query.columns)];
-  for (const name of identifiers) {
-    if (!IDENTIFIER.test(name)) throw new Error(`keysetStatement: "${name}" is not a plain identifier`);
-  }
-  const select = Object.entries(query.columns)
-    .map(([field, column]) => `page."${column}" AS "${field}"`)
-    .join(', ');
+  checkIdentifiers('keysetStatement', [query.table, query.keyColumn, query.createdAtColumn, ...Object.values(query.columns)]);
   const at = `"${query.createdAtColumn}"`;
   const text =
-    `SELECT ${select}, request."i"::int AS "__request" ` +
+    `SELECT ${selectList(query.columns, 'page.')}, request."i"::int AS "__request" ` +
     `FROM unnest($1::int[], $2::timestamptz[], $3::int[], $4::int[]) WITH ORDINALITY AS request("key", "after_at", "after_id", "limit", "i") ` +
     `CROSS JOIN LATERAL (` +
     `SELECT * FROM "${query.table}" candidate WHERE candidate."${query.keyColumn}" = request."key" ` +

@@ -1,8 +1,8 @@
-import { createRowByKeyLoader, rowsAfterId, runSql, type RowsByKeyQuery, type SqlClient } from '@commerce/service-kit';
+import { createRowByKeyLoader, rowsAfterId, runSql, type IdPageQuery, type SqlClient } from '@commerce/service-kit';
 import type { Category, Product } from './generated/prisma/client.ts';
 
 /** Every Product field, so the raw rows have the Prisma model's shape. */
-const PRODUCTS: Omit<RowsByKeyQuery<Product>, 'keyColumn' | 'keyType'> = {
+const PRODUCTS: IdPageQuery<Product> = {
   table: 'products',
   columns: {
     id: 'id',
