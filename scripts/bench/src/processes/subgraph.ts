@@ -1,5 +1,5 @@
 // One subgraph in its own process, as its main.ts starts it: configured through the variables
-// the kit reads (<NAME>_DATABASE_URL, _DATABASE_POOL_MAX, _SIGNING_SECRET, _PORT, COMPILED_EXECUTION; accounts also
+// the kit reads (<NAME>_DATABASE_URL, _DATABASE_POOL_MAX, _SIGNING_SECRET, _PORT; accounts also
 // ACCOUNTS_JWT_PRIVATE_KEY), its definition built from them (accounts' factory), the kit's
 // startSubgraph on a PostgreSQL database; plus counters: requests at its HTTP layer and SQL
 // statements through Database.onStatement. Arguments: <service> [events].
@@ -31,7 +31,6 @@ await startChild(async () => {
     database,
     signingSecret: env.signingSecret,
     maxRepresentations: env.maxRepresentations,
-    server: { compiledExecution: env.compiledExecution },
     host: env.host,
     port: env.port,
     logger,
