@@ -53,8 +53,6 @@ const commonSubgraphEnv = z.object({
   LOG_LEVEL: logLevel,
   DATA_DIR: optionalString,
   REDIS_URL: redisUrl,
-  /** Execute operations compiled by graphql-jit (default) or, false, interpreted by graphql-js. */
-  COMPILED_EXECUTION: z.enum(['true', 'false']).default('true'),
   /** Set: events travel through NATS JetStream. Unset: relays push them to subscribers over HTTP. */
   NATS_URL: z.preprocess(
     (v) => (v === '' ? undefined : v),
@@ -103,7 +101,6 @@ export function loadSubgraphEnv(prefix: string, defaultPort: number, source: Rec
     dataDir: common.DATA_DIR,
     redisUrl: common.REDIS_URL,
     natsUrl: common.NATS_URL,
-    compiledExecution: common.COMPILED_EXECUTION === 'true',
     eventsSecret: scoped.EVENTS_SECRET,
     port: scoped.PORT,
     signingSecret: scoped.SIGNING_SECRET,

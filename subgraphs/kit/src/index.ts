@@ -14,7 +14,6 @@ export { DateTime } from './scalars.ts';
 export { randomInt, SEED, seedDate, seededRandom, seedProductPriceCents, seedUserEmail } from './seed.ts';
 export { AUTH_DIRECTIVES, enforceAuthorization, signedInUserId } from './authorization.ts';
 export type { OwnerOf, Owners } from './authorization.ts';
-export { compiledExecution, COMPILE_AFTER_EXECUTIONS, type ExecutionCounts, type ExecutionGateway } from './compiled-execution.ts';
 export { buildSubgraphApolloServer, DEFAULT_MAX_REPRESENTATIONS, eventsFromEnv, prepareDatabase, runSubgraph, seedDatabase, startSubgraph } from './subgraph.ts';
 export type {
   PrismaLikeClient,
@@ -25,5 +24,4 @@ export type {
   SubgraphDefinition,
   SubgraphFactory,
   SubgraphRuntime,
-  SubgraphServerOptions,
 } from './subgraph.ts';

@@ -8,7 +8,6 @@ import { databaseOptionsFromEnv, migrate, openDatabase, pendingMigrations, type 
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { parse } from 'graphql';
 import { enforceAuthorization, type Owners } from './authorization.ts';
-import { compiledExecution, type ExecutionCounts } from './compiled-execution.ts';
 import { ConfigError, loadEventEndpoints, loadSubgraphEnv, type SubgraphEnv } from './env.ts';
 import { ErrorCode, maskError } from './errors.ts';
 import { createHttpHandler, HttpError, listen, type RunningServer } from './http.ts';
@@ -72,26 +71,16 @@ export interface PrismaLikeClient {
   $disconnect(): Promise<void>;
 }
 
-export interface SubgraphServerOptions {
-  /** Execute with graphql-jit (default); false: graphql-js's `execute`, the reference (COMPILED_EXECUTION=false). */
-  compiledExecution?: boolean;
-  /** Executions of a document before it is compiled (default COMPILE_AFTER_EXECUTIONS; tests use 0). */
-  compileAfter?: number;
-  /** Counted here: how many operations ran compiled and how many interpreted. */
-  counts?: ExecutionCounts;
-}
-
 export function buildSubgraphApolloServer<Client extends PrismaLikeClient, Context extends SubgraphContext>(
   definition: SubgraphDefinition<Client, Context>,
   logger: Logger,
-  { compiledExecution: compiled = true, ...execution }: SubgraphServerOptions = {},
 ): ApolloServer<Context> {
   const typeDefs = parse(readFileSync(fileURLToPath(definition.schema), 'utf8'));
   // Codegen's resolver types are stricter than (and compatible with) Apollo's loose map type.
   const schema = buildSubgraphSchema([{ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<Context> }]);
   enforceAuthorization(schema, definition.owners);
   return new ApolloServer<Context>({
-    ...(compiled ? { gateway: compiledExecution(schema, execution) } : { schema }),
+    schema,
     includeStacktraceInErrorResponses: false,
     // runSubgraph owns the process life cycle; Apollo's own signal handlers would race it.
     stopOnTerminationSignals: false,
@@ -129,8 +118,6 @@ export interface StartSubgraphOptions {
   logger?: Logger;
   /** The event backbone: a relay if the service publishes, its receiver if it subscribes. Off when unset. */
   events?: EventsOptions;
-  /** How operations are executed (default: compiled). */
-  server?: SubgraphServerOptions;
 }
 
 export async function startSubgraph<Client extends PrismaLikeClient, Context extends SubgraphContext>(
@@ -139,7 +126,7 @@ export async function startSubgraph<Client extends PrismaLikeClient, Context ext
 ): Promise<RunningSubgraph<Client>> {
   const logger = options.logger ?? createLogger(definition.name, 'warn');
   const client = definition.createClient(options.database.adapter);
-  const apollo = buildSubgraphApolloServer(definition, logger, options.server);
+  const apollo = buildSubgraphApolloServer(definition, logger);
   await apollo.start();
   const ownNonces = options.nonces ? null : memoryNonceStore();
   const verify = createSignatureVerifier({ secret: options.signingSecret, nonces: options.nonces ?? ownNonces! });
@@ -304,7 +291,6 @@ export async function runSubgraph<Client extends PrismaLikeClient, Context exten
       signingSecret: env.signingSecret,
       nonces: redis ? redisNonceStore(redis, `commerce:nonce:${definition.name}:`, ownNonces, logger) : ownNonces,
       maxRepresentations: env.maxRepresentations,
-      server: { compiledExecution: env.compiledExecution },
       host: env.host,
       port: env.port,
       logger,

@@ -155,8 +155,7 @@ async function harnessOn<Client extends PrismaLikeClient, Context extends Subgra
   defaultViewer: Viewer,
   closeDatabase: () => Promise<void>,
 ): Promise<SubgraphHarness<Client, D>> {
-  // Compiled from the first execution, so every test runs the path production takes from the second.
-  const server = buildSubgraphApolloServer(definition, createLogger(definition.name, 'silent'), { compileAfter: 0 });
+  const server = buildSubgraphApolloServer(definition, createLogger(definition.name, 'silent'));
   await server.start();
   return {
     client,

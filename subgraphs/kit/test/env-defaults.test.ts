@@ -18,8 +18,6 @@ describe('a subgraph’s defaults, as the README’s Configuration table gives t
       dataDir: undefined,
       redisUrl: undefined,
       natsUrl: undefined,
-      // Queries compiled by graphql-jit from their second execution on.
-      compiledExecution: true,
       eventsSecret: undefined,
       port: 4003,
       signingSecret: 's'.repeat(32),
@@ -34,12 +32,6 @@ describe('a subgraph’s defaults, as the README’s Configuration table gives t
       kind: 'pglite',
       dataDir: `${fileURLToPath(new URL('../../../.data/', import.meta.url)).replace(/\/$/, '')}/inventory`,
     });
-  });
-
-  it('interprets every operation with COMPILED_EXECUTION=false, and refuses a value that is not true or false', () => {
-    const secret = { INVENTORY_SIGNING_SECRET: 's'.repeat(32) };
-    expect(loadSubgraphEnv('INVENTORY', 4003, { ...secret, COMPILED_EXECUTION: 'false' }).compiledExecution).toBe(false);
-    expect(() => loadSubgraphEnv('INVENTORY', 4003, { ...secret, COMPILED_EXECUTION: 'no' })).toThrow(/COMPILED_EXECUTION/);
   });
 
   it('puts the embedded database under DATA_DIR, and uses PostgreSQL with its pool once the URL is set', () => {

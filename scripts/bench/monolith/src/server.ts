@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { Database } from '@commerce/db';
-import { compiledExecution, createHttpHandler, createLogger, describeError, listen, maskError, type Logger, type RunningServer } from '@commerce/service-kit';
+import { createHttpHandler, createLogger, describeError, listen, maskError, type Logger, type RunningServer } from '@commerce/service-kit';
 import { createContext, type Context } from './context.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { resolvers } from './resolvers.ts';
@@ -23,16 +22,14 @@ export interface RunningMonolith extends RunningServer {
 
 /**
  * The monolith on the same HTTP layer as the subgraphs and the router (the kit's createHttpHandler
- * and listen), with Apollo Server configured like a subgraph: masked errors, no landing page, and
- * operations executed compiled as the subgraphs execute them (`compiledExecution: false`, or
- * COMPILED_EXECUTION=false for its process, interprets them, as a subgraph does with it).
+ * and listen), with Apollo Server configured like a subgraph: masked errors, no landing page.
  */
-export async function startMonolith(options: { database: Database; host?: string; port?: number; logger?: Logger; compiledExecution?: boolean }): Promise<RunningMonolith> {
+export async function startMonolith(options: { database: Database; host?: string; port?: number; logger?: Logger }): Promise<RunningMonolith> {
   const logger = options.logger ?? createLogger('monolith', 'warn');
   const client = createMonolithClient(options.database);
-  const schema = makeExecutableSchema({ typeDefs: readFileSync(MONOLITH_SCHEMA, 'utf8'), resolvers });
   const apollo = new ApolloServer<Context>({
-    ...((options.compiledExecution ?? true) ? { gateway: compiledExecution(schema) } : { schema }),
+    typeDefs: readFileSync(MONOLITH_SCHEMA, 'utf8'),
+    resolvers,
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginLandingPageDisabled()],

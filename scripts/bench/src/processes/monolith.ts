@@ -13,6 +13,6 @@ await startChild(async () => {
     url,
     pool: { max: Number(poolMax ?? 10), connectTimeoutMs: 5_000, idleTimeoutMs: 10_000, applicationName: 'monolith' },
   });
-  const running = await startMonolith({ database, logger: createLogger('monolith', 'error'), compiledExecution: process.env.COMPILED_EXECUTION !== 'false' });
+  const running = await startMonolith({ database, logger: createLogger('monolith', 'error') });
   announceServer(running, database, running.graphqlUrl);
 });
