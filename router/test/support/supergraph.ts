@@ -105,7 +105,7 @@ export async function startSupergraph(options: SupergraphOptions = {}) {
   const eventsFor = async (name: SubgraphName, relay = options.relay): Promise<EventsOptions | undefined> => {
     if (!(name in EVENT_CATALOG) && subscriptionsOf(name).length === 0) return undefined;
     const transport = options.natsUrl
-      ? await jetStreamTransport({ url: options.natsUrl, service: name, logger: createLogger(name, 'silent'), maxAttempts: 5, streamPrefix })
+      ? await jetStreamTransport({ url: options.natsUrl, service: name, logger: createLogger(name, 'silent'), maxAttempts: 5, streamPrefix, ackWaitMs: 3_000, publishTimeoutMs: 2_000 })
       : httpTransport({ endpoints: eventEndpoints, secrets: eventSecrets, timeoutMs: 5_000, router: routerEvents });
     transports.push(transport);
     return { transport, secret: eventSecrets.get(name)!, relay: { pollMs: 20, retryBaseMs: 50, retryMaxMs: 500, ...relay } };
