@@ -51,6 +51,8 @@ describe.skipIf(Boolean(skipReason))(`the JetStream stream and consumers (TEST_N
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         max_ack_pending: 1,
+        // 10 s in nanoseconds: a lost ack holds the source no longer (a running handler keeps its message).
+        ack_wait: 10_000_000_000,
       });
     } finally {
       await connection.close();

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createLogger,
   eventMetrics,
+  JETSTREAM_ACK_WAIT_MS,
   jetStreamTransport,
   listParked,
   PoisonEvent,
@@ -306,3 +307,61 @@ describe.skipIf(Boolean(skipReason) || !binary)(
     }, 90_000);
   },
 );
+
+describe.skipIf(Boolean(skipReason))(`JetStream's ack wait (TEST_NATS_URL${skipReason ? `: skipped, ${skipReason}` : ''})`, () => {
+  const prefix = testStreamPrefix();
+  const transports: EventTransport[] = [];
+  const made = async (service: string, ackWaitMs?: number) => {
+    const transport = await jetStreamTransport({ url: natsUrl!, service, logger, maxAttempts: 3, streamPrefix: prefix, ...(ackWaitMs ? { ackWaitMs } : {}) });
+    transports.push(transport);
+    return transport;
+  };
+  const envelope = (productId: number) =>
+    ({ id: randomUUID(), source: 'products', type: 'ProductCreated', version: 1, aggregate: `product:${productId}`, occurredAt: new Date().toISOString(), payload: product(productId, 1) }) as unknown as EventEnvelope;
+  const ackWaitOf = async (service: string) => {
+    const connection = await connect({ servers: natsUrl! });
+    try {
+      return ((await (await jetstreamManager(connection)).consumers.info(streamName('products', prefix), service)).config.ack_wait ?? 0) / 1_000_000;
+    } finally {
+      await connection.close();
+    }
+  };
+
+  afterAll(async () => {
+    for (const transport of transports.splice(0)) await transport.close();
+    await deleteStreams(natsUrl!, prefix);
+  });
+
+  it('never delivers a message again while its handler is still running, however far past the ack wait', async () => {
+    const publisher = await made('products');
+    const subscriber = await made('reviews', 1_000);
+    const deliveries: { productId: number; attempt: number }[] = [];
+    await subscriber.consume('reviews', async (raw, attempt) => {
+      const { productId } = (raw as { payload: { productId: number } }).payload;
+      deliveries.push({ productId, attempt });
+      // Three ack waits: without telling the server it is still in hand, it would be sent again at 1 s.
+      if (productId === 1) await sleep(3_000);
+      return { outcome: 'handled' as const };
+    });
+    await publisher.send('jetstream', envelope(1), 1);
+    await publisher.send('jetstream', envelope(2), 1);
+    await until(async () => deliveries.length, (n) => n >= 2);
+    // Long enough for a redelivery of the first to have come, were there one.
+    await sleep(1_500);
+    expect(deliveries).toEqual([
+      { productId: 1, attempt: 1 },
+      { productId: 2, attempt: 1 },
+    ]);
+    expect(await ackWaitOf('reviews')).toBe(1_000);
+  }, 30_000);
+
+  it('waits the default ack wait, and brings a consumer made with another one to it', async () => {
+    const early = await made('orders', 30_000);
+    await early.consume('orders', async () => ({ outcome: 'handled' as const }));
+    expect(await ackWaitOf('orders')).toBe(30_000);
+    const later = await made('orders');
+    await later.consume('orders', async () => ({ outcome: 'handled' as const }));
+    expect(await ackWaitOf('orders')).toBe(JETSTREAM_ACK_WAIT_MS);
+    expect(JETSTREAM_ACK_WAIT_MS).toBe(10_000);
+  }, 30_000);
+});

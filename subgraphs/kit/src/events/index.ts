@@ -12,6 +12,6 @@ export { startRelay } from './relay.ts';
 export type { Relay, RelayOptions } from './relay.ts';
 export { eventMetrics, INTERNAL_PATHS, startServiceEvents } from './runtime.ts';
 export type { EventsOptions, EventStatus, ServiceEvents, ServiceHooks } from './runtime.ts';
-export { ATTEMPT_HEADER, EVENTS_PATH, httpTransport, jetStreamTransport, ROUTER_DESTINATION, streamName, subjectOf } from './transports.ts';
+export { ATTEMPT_HEADER, EVENTS_PATH, httpTransport, JETSTREAM_ACK_WAIT_MS, jetStreamTransport, ROUTER_DESTINATION, streamName, subjectOf } from './transports.ts';
 export type { ConsumerLag, EventTransport, HttpTransportOptions, JetStreamTransportOptions } from './transports.ts';
 export type { InventorySnapshot, OrdersSnapshot, ProductsSnapshot, ReplicaProduct, ReviewsSnapshot, SnapshotsByService } from './snapshots.ts';

@@ -1,4 +1,4 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { ConsumerInfo, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../logger.ts';
 import { signatureHeaders } from '../signing.ts';
@@ -99,7 +99,11 @@ export interface JetStreamTransportOptions {
   logger: Logger;
   /** Deliveries of one message before the receiver parks it (the receiver counts; JetStream redelivers). */
   maxAttempts: number;
-  /** How long JetStream waits for an ack before redelivering. */
+  /**
+   * How long JetStream waits for an ack before redelivering (default JETSTREAM_ACK_WAIT_MS). A
+   * handler still running tells the server so, so this bounds only an ack that was lost: after a
+   * broker restart, how long a subscriber's source waits for the one message it had in hand.
+   */
   ackWaitMs?: number;
   /**
    * Sets this deployment's streams and subjects apart from any other on the same server (tests,
@@ -112,6 +116,9 @@ export interface JetStreamTransportOptions {
 }
 
 const PREFIX = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** JetStream's ack wait for the services' consumers (NATS's own default is 30 s). */
+export const JETSTREAM_ACK_WAIT_MS = 10_000;
 
 export async function jetStreamTransport(options: JetStreamTransportOptions): Promise<EventTransport> {
   const prefix = options.streamPrefix ?? '';
@@ -131,7 +138,8 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
   });
   const manager: JetStreamManager = await jetstreamManager(connection);
   const client: JetStreamClient = jetstream(connection);
-  const ackWaitNanos = (options.ackWaitMs ?? 30_000) * 1_000_000;
+  const ackWaitMs = options.ackWaitMs ?? JETSTREAM_ACK_WAIT_MS;
+  const ackWaitNanos = ackWaitMs * 1_000_000;
   const consumers: { stop(): void }[] = [];
   let closing = false;
 
@@ -179,9 +187,13 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
         await ensureStream(source);
         const durable = service;
         const ensureConsumer = async () => {
+          let found: ConsumerInfo | null;
           try {
-            await manager.consumers.info(streamName(source, prefix), durable);
+            found = await manager.consumers.info(streamName(source, prefix), durable);
           } catch {
+            found = null;
+          }
+          if (!found) {
             await manager.consumers.add(streamName(source, prefix), {
               durable_name: durable,
               filter_subject: subjectOf(source, '>', prefix),
@@ -191,6 +203,9 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
               max_ack_pending: 1,
               ack_wait: ackWaitNanos,
             });
+          } else if (found.config.ack_wait !== ackWaitNanos) {
+            // A consumer made by an earlier version (NATS's 30 s) keeps what it was made with unless told.
+            await manager.consumers.update(streamName(source, prefix), durable, { ack_wait: ackWaitNanos });
           }
         };
         await ensureConsumer();
@@ -220,6 +235,9 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
             } catch {
               raw = { unreadable: message.string().slice(0, 10_000) };
             }
+            // While the handler runs, the server is told it is still in hand: a slow handler is
+            // never delivered a second time beside itself, and the ack wait can stay short.
+            const inHand = setInterval(() => message.working(), Math.max(100, Math.floor(ackWaitMs / 3)));
             try {
               const receipt = await receive(raw, message.info.deliveryCount);
               if (receipt.outcome === 'retry') message.nak(Math.min(30_000, 250 * 2 ** Math.min(message.info.deliveryCount, 7)));
@@ -227,6 +245,8 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
             } catch (error) {
               options.logger.warn('event not handled; JetStream will deliver it again', { source, error: (error as Error).message });
               message.nak(1_000);
+            } finally {
+              clearInterval(inHand);
             }
           }
           if (!closing) options.logger.warn('JetStream consumer stopped', { source });
