@@ -318,14 +318,15 @@ describe.skipIf(Boolean(skipReason))(`JetStream's ack wait (TEST_NATS_URL${skipR
   };
   const envelope = (productId: number) =>
     ({ id: randomUUID(), source: 'products', type: 'ProductCreated', version: 1, aggregate: `product:${productId}`, occurredAt: new Date().toISOString(), payload: product(productId, 1) }) as unknown as EventEnvelope;
-  const ackWaitOf = async (service: string) => {
+  const consumerOf = async (service: string) => {
     const connection = await connect({ servers: natsUrl! });
     try {
-      return ((await (await jetstreamManager(connection)).consumers.info(streamName('products', prefix), service)).config.ack_wait ?? 0) / 1_000_000;
+      return (await (await jetstreamManager(connection)).consumers.info(streamName('products', prefix), service)).config;
     } finally {
       await connection.close();
     }
   };
+  const ackWaitOf = async (service: string) => ((await consumerOf(service)).ack_wait ?? 0) / 1_000_000;
 
   afterAll(async () => {
     for (const transport of transports.splice(0)) await transport.close();
@@ -362,6 +363,8 @@ describe.skipIf(Boolean(skipReason))(`JetStream's ack wait (TEST_NATS_URL${skipR
     const later = await made('orders');
     await later.consume('orders', async () => ({ outcome: 'handled' as const }));
     expect(await ackWaitOf('orders')).toBe(JETSTREAM_ACK_WAIT_MS);
+    // Only the ack wait changed: still one message at a time, still only this source's subjects.
+    expect(await consumerOf('orders')).toMatchObject({ max_ack_pending: 1, filter_subject: subjectOf('products', '>', prefix) });
     expect(JETSTREAM_ACK_WAIT_MS).toBe(10_000);
   }, 30_000);
 });
