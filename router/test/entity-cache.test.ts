@@ -52,6 +52,10 @@ describe('what the supergraph declares cacheable', () => {
     expect(tagsOf('query($id:ID!){product(id:$id){__typename id name}}', { product: { __typename: 'Product', id: '5', name: 'a' } })).toEqual(['Product:5']);
     expect(tagsOf('query($id:ID!){review(id:$id){rating author{__typename id}}}', { review: { rating: 4, author: { __typename: 'User', id: '3' } } })).toEqual(['Review:*', 'User:3']);
     expect(tagsOf('query($id:ID!){product(id:$id){name}}', { product: null })).toEqual([]);
+    // Pages of users, announced by accounts' UserCreated; an email on them makes the page the caller's own.
+    expect(cacheRuleOf('{users(first:2){nodes{name}}}', policy)).toMatchObject({ kind: 'root', lifetime: 300, private: false });
+    expect(cacheRuleOf('{users(first:2){nodes{name email}}}', policy)).toMatchObject({ kind: 'root', lifetime: 300, private: true });
+    expect(tagsOf('{users(first:2){nodes{__typename id name}}}', { users: { nodes: [{ __typename: 'User', id: '1', name: 'a' }] } })).toEqual(['User:+', 'User:1']);
   });
 });
 
@@ -59,7 +63,7 @@ describe('who may invalidate what', () => {
   it("every service whose events invalidate is a subgraph of the supergraph, so its events reach its own entries", () => {
     const subgraphs = new Set([...SUPERGRAPH.matchAll(/@join__graph\(name: "([^"]+)"/g)].map((match) => match[1]));
     const publishers = new Set(cacheInvalidatingEvents().map((event) => event.split('.')[0]));
-    expect(publishers).toEqual(new Set(['products', 'inventory', 'reviews', 'orders']));
+    expect(publishers).toEqual(new Set(['accounts', 'products', 'inventory', 'reviews', 'orders']));
     for (const publisher of publishers) expect(subgraphs).toContain(publisher);
   });
 });
@@ -391,6 +395,28 @@ describe('the entity cache in the router, invalidated by events pushed over HTTP
     );
     expect(reviewed.data?.product.reviewCount).toBe(before.reviewCount + 1);
     expect(staleMs).toBeLessThan(5_000);
+  });
+
+  it('a page of users is cached, and a new account is on it once its UserCreated is delivered', async () => {
+    const page = `query { users(first: 100) { nodes { id name } } }`;
+    const before = await supergraph.query(page);
+    expect(before.errors).toBeUndefined();
+    const { result: cached, requests } = await supergraph.measure(() => supergraph.query(page));
+    expect(cached).toEqual(before);
+    expect(requests.accounts).toBe(0);
+    const email = `page-${Date.now()}@example.com`;
+    const signUp = await supergraph.query(`mutation { signUp(input: { email: "${email}", name: "Page Reader", password: "long enough password" }) { user { id } } }`);
+    expect(signUp.errors).toBeUndefined();
+    const id = signUp.data?.signUp.user.id as string;
+    const written = performance.now();
+    const after = await eventually(
+      () => supergraph.query(page),
+      (r) => (r.data?.users.nodes as { id: string }[] | undefined)?.some((user) => user.id === id) === true,
+    );
+    expect(after.data?.users.nodes).toEqual([...before.data!.users.nodes, { id, name: 'Page Reader' }]);
+    expect(performance.now() - written).toBeLessThan(5_000);
+    // Cached again from then on.
+    expect((await supergraph.measure(() => supergraph.query(page))).requests.accounts).toBe(0);
   });
 
   it('a private field is cached for its caller alone, never served to another', async () => {

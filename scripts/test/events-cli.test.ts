@@ -206,15 +206,15 @@ describe('npm run events', () => {
     const runs = await Promise.all([
       events([]),
       events(['frobnicate']),
-      events(['parked', 'accounts']),
-      events(['backfill', 'accounts']),
+      events(['parked', 'router']),
+      events(['backfill', 'router']),
       events(['status', '--id', 'x']),
     ]);
     expect(runs.map((run) => [run.code, run.err.split('\n')[0]])).toEqual([
       [2, 'missing command'],
       [2, 'unknown command "frobnicate"'],
-      [2, 'parked: "accounts" is not a service that takes part in events; one of: products, inventory, reviews, orders'],
-      [2, 'backfill: "accounts" is not a publisher; one of: products, inventory, reviews, orders'],
+      [2, 'parked: "router" is not a service that takes part in events; one of: accounts, products, inventory, reviews, orders'],
+      [2, 'backfill: "router" is not a publisher; one of: accounts, products, inventory, reviews, orders'],
       [2, '--id is an option of replay only'],
     ]);
     for (const run of runs) expect(run.err).toContain('usage: npm run events -- <command>');

@@ -34,6 +34,7 @@ export function createAccounts(config: AccountsConfig): SubgraphDefinition<Prism
     createContext: (db, request, sql) => createContext(db, request, sql, config),
     // `@ownerOrScope` on User.email: a user owns their own row.
     owners: { User: (user: User) => user.id },
+    // accounts publishes UserCreated (for the router's cached pages of users) and subscribes to nothing.
     routes: { [JWKS_PATH]: jwksRoute(config.publicJwks) },
     seed: (db) => seed(db, { developmentPasswords: config.seedDevelopmentPasswords }),
     housekeeping: [{ name: 'session prune', everyMs: 3600_000, run: (db) => pruneSessions(db, config) }],

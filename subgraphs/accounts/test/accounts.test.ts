@@ -139,6 +139,10 @@ describe('signUp', () => {
     expect(stored.passwordHash).toMatch(/^scrypt\$ln=15,r=8,p=1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
     expect(stored.passwordHash).not.toContain('correct horse');
     expect(await harness.client.user.count()).toBe(51);
+    // Announced in the same transaction, for the router's cached pages of users.
+    expect(await harness.client.outboxEvent.findMany({ select: { source: true, type: true, version: true, aggregate: true, payload: true } })).toEqual([
+      { source: 'accounts', type: 'UserCreated', version: 1, aggregate: 'user:51', payload: { userId: 51 } },
+    ]);
   });
 
   it('counts a password’s length in characters, not UTF-16 units', async () => {
@@ -151,12 +155,15 @@ describe('signUp', () => {
 
   it('rejects a taken email with CONFLICT on input.email and creates nothing', async () => {
     const before = await harness.client.user.count();
+    const eventsBefore = await harness.client.outboxEvent.count();
     const result = await query(signUp, { input: { email: 'USER2@example.com', name: 'Dup', password: 'long enough password' } });
     expect(errorCodes(result)).toEqual(['CONFLICT']);
     expect(result.errors?.[0]?.message).toBe('An account with this email already exists');
     expect(result.errors?.[0]?.extensions?.field).toBe('input.email');
     expect(result.errors?.[0]?.message).not.toMatch(/prisma|constraint|P2002/i);
     expect(await harness.client.user.count()).toBe(before);
+    // Rolled back with the user: no event announces an account that does not exist.
+    expect(await harness.client.outboxEvent.count()).toBe(eventsBefore);
   });
 
   it('gives exactly one user and clean CONFLICTs for concurrent sign-ups with one email', async () => {
@@ -166,6 +173,8 @@ describe('signUp', () => {
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
     expect(results.flatMap(errorCodes)).toEqual(Array(3).fill('CONFLICT'));
     expect(await harness.client.user.count({ where: { email: 'race@example.com' } })).toBe(1);
+    const racer = await harness.client.user.findUniqueOrThrow({ where: { email: 'race@example.com' } });
+    expect(await harness.client.outboxEvent.count({ where: { aggregate: `user:${racer.id}` } })).toBe(1);
   });
 });
 

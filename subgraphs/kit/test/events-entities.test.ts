@@ -22,6 +22,8 @@ function checked(source: string, type: string, payload: unknown): EventEnvelope 
 }
 
 const CASES: [event: string, payload: unknown, changed: EntityRef[]][] = [
+  // A new user: every page of users may now be missing them.
+  ['accounts.UserCreated', { userId: 12 }, [{ type: 'User', id: '12', created: true }]],
   ['products.ProductCreated', product(7), [{ type: 'Product', id: '7', created: true }]],
   ['products.ProductPriceChanged', { ...product(7), previousPriceCents: 300 }, [{ type: 'Product', id: '7' }]],
   ['products.ProductSnapshot', product(8), [{ type: 'Product', id: '8' }]],
@@ -59,6 +61,7 @@ describe('cacheInvalidatingEvents', () => {
   it('names every event whose contract declares changes, and no other', () => {
     expect(cacheInvalidatingEvents().sort()).toEqual(
       [
+        'accounts.UserCreated',
         'products.ProductCreated',
         'products.ProductPriceChanged',
         'products.ProductSnapshot',
@@ -76,6 +79,8 @@ describe('cacheInvalidatingEvents', () => {
 
 describe('the new contracts', () => {
   it.each([
+    ['accounts', 'UserCreated', { userId: 0 }, 'userId'],
+    ['accounts', 'UserCreated', { userId: 3, email: 'no@example.com' }, 'email'],
     ['inventory', 'StockChanged', { productId: 9, stock: -1 }, 'stock'],
     ['inventory', 'StockChanged', { productId: 9, stock: 1.5 }, 'stock'],
     ['inventory', 'StockChanged', { productId: '9', stock: 1 }, 'productId'],

@@ -1,4 +1,4 @@
-import { ErrorCode, guardWrite, requireEmail, requireText, viewer } from '@commerce/service-kit';
+import { ErrorCode, guardWrite, publishEvent, requireEmail, requireText, viewer } from '@commerce/service-kit';
 import { GraphQLError } from 'graphql';
 import { hashPassword, needsRehash, requirePassword, verifyPassword } from '../auth/passwords.ts';
 import { endSession, rotateRefreshToken, startSession } from '../auth/sessions.ts';
@@ -17,8 +17,16 @@ export const Mutation: MutationResolvers = {
     const name = requireText(input.name, 'input.name', { max: 100 });
     const password = requirePassword(input.password, 'input.password');
     const passwordHash = await hashPassword(password);
-    // The unique index decides under concurrency; a duplicate becomes a CONFLICT error.
-    const user = await guardWrite(() => context.db.user.create({ data: { email, name, passwordHash } })).catch((error: unknown) => {
+    // The unique index decides under concurrency; a duplicate becomes a CONFLICT error (and rolls
+    // back, so no event is left behind). UserCreated commits with the user: pages of users cached
+    // by the router are emptied once it is delivered.
+    const user = await guardWrite(() =>
+      context.db.$transaction(async (tx) => {
+        const created = await tx.user.create({ data: { email, name, passwordHash } });
+        await publishEvent(tx, { source: 'accounts', type: 'UserCreated', aggregate: `user:${created.id}`, payload: { userId: created.id } });
+        return created;
+      }),
+    ).catch((error: unknown) => {
       if (error instanceof GraphQLError && error.extensions.code === ErrorCode.CONFLICT) {
         throw new GraphQLError('An account with this email already exists', { extensions: { code: ErrorCode.CONFLICT, field: 'input.email' } });
       }

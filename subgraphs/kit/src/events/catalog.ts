@@ -43,6 +43,14 @@ const itsProducts = ({ items }: { items: readonly { productId: number }[] }) => 
 const theOrder = ({ orderId, userId }: { orderId: number; userId: number }) => [entity('Order', orderId), entity('User', userId)];
 
 export const EVENT_CATALOG = {
+  accounts: {
+    /** A new account: every cached page of users may now be missing it. For the router's entity cache; no service subscribes. */
+    UserCreated: {
+      subscribers: [],
+      versions: { 1: z.object({ userId: id }).strict() },
+      changes: ({ userId }: { userId: number }) => [{ ...entity('User', userId), created: true }],
+    },
+  },
   products: {
     // A new product: every cached list of products may now be missing it.
     ProductCreated: {
