@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { EVENT_CATALOG, type EventContract } from '../src/index.ts';
 
 /**
  * The kit's event code reads and writes the events tables with plain SQL, the same in every
@@ -11,7 +12,9 @@ const SUBGRAPHS = new URL('../../', import.meta.url);
 const CANONICAL = new URL('../prisma/events.prisma', import.meta.url);
 const EVENT_MODELS = ['OutboxEvent', 'OutboxDelivery', 'InboxEvent', 'ParkedEvent'];
 /** Services that publish or subscribe (the kit's event catalogue) and so must have the tables. */
-const REQUIRED = ['inventory', 'orders', 'products', 'reviews'];
+const REQUIRED = [
+  ...new Set(Object.entries(EVENT_CATALOG).flatMap(([source, events]) => [source, ...Object.values(events as Record<string, EventContract>).flatMap((contract) => contract.subscribers)])),
+].sort();
 
 /** The events block in a schema: from the canonical header line to the `}` closing ParkedEvent. */
 function eventsBlock(text: string, header: string): string | null {
@@ -49,6 +52,7 @@ describe('the events tables in every service', () => {
         expect(text.split(`model ${model} {`).length - 1, `${service}: model ${model} must be defined once, inside the copied block`).toBe(1);
       }
     }
+    expect(REQUIRED).toEqual(['accounts', 'inventory', 'orders', 'products', 'reviews']);
     const missing = REQUIRED.filter((service) => !schemas.has(service));
     expect(missing, `services of the event catalogue without the events tables: ${missing.join(', ')}`).toEqual([]);
   });
