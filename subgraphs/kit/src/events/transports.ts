@@ -237,7 +237,13 @@ export async function jetStreamTransport(options: JetStreamTransportOptions): Pr
             }
             // While the handler runs, the server is told it is still in hand: a slow handler is
             // never delivered a second time beside itself, and the ack wait can stay short.
-            const inHand = setInterval(() => message.working(), Math.max(100, Math.floor(ackWaitMs / 3)));
+            const inHand = setInterval(() => {
+              try {
+                message.working();
+              } catch {
+                // The connection is closing or closed: the ack wait runs, and a redelivery finds the inbox row.
+              }
+            }, Math.max(100, Math.floor(ackWaitMs / 3)));
             try {
               const receipt = await receive(raw, message.info.deliveryCount);
               if (receipt.outcome === 'retry') message.nak(Math.min(30_000, 250 * 2 ** Math.min(message.info.deliveryCount, 7)));
