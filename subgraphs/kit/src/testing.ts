@@ -100,6 +100,22 @@ export function keyedReads({ sql, values }: { sql: string[]; values: (readonly u
   });
 }
 
+/**
+ * The keyed reads of a run by `table.column`, for a test that asserts which reads were made and
+ * not in which order (one batch's loaders run concurrently). Each column read once maps to its
+ * sorted keys; a column read twice, or a statement that is no keyed read, throws.
+ */
+export function keyedReadsByColumn(counted: { sql: string[]; values: (readonly unknown[])[] }): Record<string, unknown[]> {
+  const reads: Record<string, unknown[]> = {};
+  for (const read of keyedReads(counted)) {
+    if (typeof read === 'string') throw new Error(`not a keyed read: ${read}`);
+    const column = `${read.table}.${read.column}`;
+    if (column in reads) throw new Error(`${column} read twice`);
+    reads[column] = read.keys;
+  }
+  return reads;
+}
+
 /** The request info of an in-process test request made by `viewer`. */
 export function testRequest(viewer: Viewer = ANONYMOUS): RequestInfo {
   return { viewer, requestId: 'test', clientIp: '127.0.0.1' };
